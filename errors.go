@@ -1,0 +1,42 @@
+package teamperm
+
+import "errors"
+
+// Sentinel errors. Errors returned by this package wrap one of these with
+// context (the offending value, the field), so callers test them with
+// [errors.Is], never by comparing strings.
+var (
+	// ErrForbidden is wrapped by [Decision.Err] when the member can see the
+	// record (or no record was involved) but lacks the permission. HTTP
+	// handlers usually answer 403.
+	ErrForbidden = errors.New("forbidden")
+
+	// ErrNotFound is wrapped by [Decision.Err] when the member cannot see the
+	// record. Hidden records must read as absent (R8), so HTTP handlers
+	// answer 404, exactly as for a record that does not exist.
+	ErrNotFound = errors.New("not found")
+
+	// ErrUnknownPermission reports a permission name or value that is not
+	// one of the 17 permissions.
+	ErrUnknownPermission = errors.New("unknown permission")
+
+	// ErrUnknownRole reports a role name or value that is not Owner, Admin
+	// or Member (the zero role included, where a role is required).
+	ErrUnknownRole = errors.New("unknown role")
+
+	// ErrUnknownPlan reports a plan name or value that is not Free, Starter
+	// or Pro.
+	ErrUnknownPlan = errors.New("unknown plan")
+
+	// ErrUnknownKind reports a record kind name or value that is not one of
+	// the eight record kinds.
+	ErrUnknownKind = errors.New("unknown kind")
+
+	// ErrInvalidID reports a malformed or missing identifier.
+	ErrInvalidID = errors.New("invalid id")
+
+	// ErrInvalidSettings reports stored member settings that cannot be
+	// decoded or compiled: an unknown field, a duplicate key or value, a
+	// value of the wrong type, an unsupported version.
+	ErrInvalidSettings = errors.New("invalid settings")
+)
