@@ -73,14 +73,12 @@ func (r Reason) String() string { return enumString(reasonNames[:], "Reason", ui
 // Decision can only come from this package. Decisions are comparable with
 // ==.
 type Decision struct {
-	member   ID
-	revision uint64
-	outcome  Outcome
-	reason   Reason
-	role     Role
-	perm     Permission // the permission asked about (zero for Visible)
-	by       Permission // the permission that decided: perm, or the kind's view permission
-	kind     Kind       // the record's kind (zero without a record)
+	m       *Member // who was asked about; nil for a zero Decision or a nil Member
+	outcome Outcome
+	reason  Reason
+	perm    Permission // the permission asked about (zero for Visible)
+	by      Permission // the permission that decided: perm, or the kind's view permission
+	kind    Kind       // the record's kind (zero without a record)
 }
 
 // Allowed reports whether the member may do what was asked.
@@ -99,11 +97,11 @@ func (d Decision) Permission() Permission { return d.perm }
 func (d Decision) Kind() Kind { return d.kind }
 
 // Member returns the ID of the member the decision is about.
-func (d Decision) Member() ID { return d.member }
+func (d Decision) Member() ID { return d.m.ID() }
 
 // Revision returns the revision of the settings the decision was made
 // from, for caches and audit logs.
-func (d Decision) Revision() uint64 { return d.revision }
+func (d Decision) Revision() uint64 { return d.m.Revision() }
 
 // Err returns nil when the decision allows, and otherwise a
 // *[DecisionError] that wraps [ErrNotFound] or [ErrForbidden], so a handler
@@ -139,7 +137,7 @@ func (d Decision) String() string {
 		b.WriteString(" of ")
 		b.WriteString(d.by.String())
 	}
-	fmt.Fprintf(&b, " (member %v, role %v, revision %d)", d.member, d.role, d.revision)
+	fmt.Fprintf(&b, " (member %v, role %v, revision %d)", d.m.ID(), d.m.Role(), d.m.Revision())
 	return b.String()
 }
 
@@ -168,10 +166,10 @@ func (d Decision) Explain() string {
 	case ReasonOwner:
 		why = "owners hold every permission and cannot be restricted."
 	case ReasonRoleDefault:
-		if d.role.Defaults().Has(d.by) {
-			why = fmt.Sprintf("the %s role includes %s by default.", d.role, what)
+		if d.m.Role().Defaults().Has(d.by) {
+			why = fmt.Sprintf("the %s role includes %s by default.", d.m.Role(), what)
 		} else {
-			why = fmt.Sprintf("the %s role does not include %s by default.", d.role, what)
+			why = fmt.Sprintf("the %s role does not include %s by default.", d.m.Role(), what)
 		}
 	case ReasonOverrideGrant:
 		why = fmt.Sprintf("the member was granted %s beyond the role defaults.", what)
@@ -210,7 +208,7 @@ func (d Decision) LogValue() slog.Value {
 	if d.kind != 0 {
 		attrs = append(attrs, slog.String("kind", d.kind.String()))
 	}
-	attrs = append(attrs, slog.String("member", d.member.String()), slog.Uint64("revision", d.revision))
+	attrs = append(attrs, slog.String("member", d.m.ID().String()), slog.Uint64("revision", d.m.Revision()))
 	return slog.GroupValue(attrs...)
 }
 

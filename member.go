@@ -70,6 +70,7 @@ func Compile(org Organization, s Settings) (*Member, error) {
 	if m.fine {
 		m.perms = withSettings
 	}
+	m.reasons[0] = ReasonInvalidRequest
 	for p := range Permissions() {
 		m.reasons[p] = m.permissionReason(p, defaults, withSettings, s)
 	}
@@ -171,16 +172,14 @@ func (m *Member) Evaluate(p Permission) Decision {
 	if m == nil {
 		return Decision{perm: p}
 	}
-	d := m.decision(p, 0)
-	if !p.IsValid() {
-		d.reason = ReasonInvalidRequest
-		return d
+	if p >= numPermissions {
+		p = 0 // reasons[0] is ReasonInvalidRequest
 	}
-	d.reason = m.reasons[p]
+	outcome := OutcomeForbidden
 	if m.perms.Has(p) {
-		d.outcome = OutcomeAllow
+		outcome = OutcomeAllow
 	}
-	return d
+	return Decision{m: m, outcome: outcome, reason: m.reasons[p], perm: p, by: p}
 }
 
 // EvaluateRecord decides whether the member may do p on record r (R12):
@@ -230,7 +229,7 @@ func (m *Member) Visible(r Record) Decision {
 }
 
 func (m *Member) decision(p Permission, k Kind) Decision {
-	return Decision{member: m.id, revision: m.revision, role: m.role, perm: p, by: p, kind: k}
+	return Decision{m: m, perm: p, by: p, kind: k}
 }
 
 // visibility is the answer of [Member.visible].
@@ -302,12 +301,15 @@ func (m *Member) createdFor(r *Record) bool {
 	return false
 }
 
-// idSet is an immutable set of IDs: a slice for a few, a map for many, so
-// membership costs about the same for 1 and for 100,000 IDs. It never holds
-// the zero ID, so has(zero) is false (NULL matches nothing).
+// idSet is an immutable set of IDs: a slice for a few, maps by key type
+// for many, so membership costs about the same for 1 and for 100,000 IDs.
+// It never holds the zero ID, so has(zero) is false (NULL matches nothing).
 type idSet struct {
 	small []ID
-	large map[ID]struct{}
+	large bool
+	ints  map[int64]struct{}
+	strs  map[string]struct{}
+	uuids map[string]struct{}
 }
 
 const idSetSmall = 8
@@ -316,22 +318,46 @@ func newIDSet(ids []ID) idSet {
 	if len(ids) <= idSetSmall {
 		return idSet{small: append([]ID(nil), ids...)}
 	}
-	m := make(map[ID]struct{}, len(ids))
+	s := idSet{large: true}
 	for _, id := range ids {
-		m[id] = struct{}{}
+		switch id.kind {
+		case idInt:
+			if s.ints == nil {
+				s.ints = make(map[int64]struct{}, len(ids))
+			}
+			s.ints[id.n] = struct{}{}
+		case idString:
+			if s.strs == nil {
+				s.strs = make(map[string]struct{}, len(ids))
+			}
+			s.strs[id.s] = struct{}{}
+		case idUUID:
+			if s.uuids == nil {
+				s.uuids = make(map[string]struct{}, len(ids))
+			}
+			s.uuids[id.s] = struct{}{}
+		}
 	}
-	return idSet{large: m}
+	return s
 }
 
 func (s *idSet) has(id ID) bool {
-	if s.large != nil {
-		_, ok := s.large[id]
-		return ok
-	}
-	for i := range s.small {
-		if s.small[i] == id {
-			return true
+	if !s.large {
+		for i := range s.small {
+			if s.small[i] == id {
+				return true
+			}
 		}
+		return false
 	}
-	return false
+	var ok bool
+	switch id.kind {
+	case idInt:
+		_, ok = s.ints[id.n]
+	case idString:
+		_, ok = s.strs[id.s]
+	case idUUID:
+		_, ok = s.uuids[id.s]
+	}
+	return ok
 }
