@@ -93,6 +93,13 @@ func (d Decision) Reason() Reason { return d.reason }
 // Permission returns the permission asked about; zero for [Member.Visible].
 func (d Decision) Permission() Permission { return d.perm }
 
+// DecidedBy returns the permission whose presence or absence decided: the
+// one asked about, or the record kind's view permission when the member
+// lacks it (a member denied chat.view gets not found for chat.send on a
+// conversation). It is zero when no permission decided (a restriction, a
+// deal, which needs no permission, or a record of another organisation).
+func (d Decision) DecidedBy() Permission { return d.by }
+
 // Kind returns the kind of the record asked about; zero without a record.
 func (d Decision) Kind() Kind { return d.kind }
 
@@ -166,7 +173,9 @@ func (d Decision) Explain() string {
 	case ReasonOwner:
 		why = "owners hold every permission and cannot be restricted."
 	case ReasonRoleDefault:
-		if d.m.Role().Defaults().Has(d.by) {
+		if d.by == 0 && d.kind == KindDeal {
+			why = "deals need no permission beyond membership of the organisation."
+		} else if d.m.Role().Defaults().Has(d.by) {
 			why = fmt.Sprintf("the %s role includes %s by default.", d.m.Role(), what)
 		} else {
 			why = fmt.Sprintf("the %s role does not include %s by default.", d.m.Role(), what)

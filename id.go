@@ -174,7 +174,7 @@ func (id *ID) UnmarshalJSON(data []byte) error {
 
 func parseIDJSON(data []byte) (ID, error) {
 	var id ID
-	err := decodeStrict(data, func(d *jsonDecoder) error {
+	err := decodeStrict(data, ErrInvalidID, func(d *jsonDecoder) error {
 		var err error
 		id, err = d.id("id")
 		return err

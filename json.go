@@ -14,24 +14,25 @@ import (
 // exactly (encoding/json folds case), duplicate keys are errors, numbers
 // are checked for their exact form, and every error names the value.
 type jsonDecoder struct {
-	dec *json.Decoder
+	dec      *json.Decoder
+	sentinel error // what every error wraps: ErrInvalidSettings, or ErrInvalidID for a lone ID
 }
 
 // decodeStrict runs read over data and insists that it consumed exactly one
 // JSON value. Input that is not valid UTF-8 is refused, since
 // encoding/json would silently replace the bad bytes.
-func decodeStrict(data []byte, read func(*jsonDecoder) error) error {
+func decodeStrict(data []byte, sentinel error, read func(*jsonDecoder) error) error {
 	if !utf8.Valid(data) {
-		return fmt.Errorf("teamperm: input is not valid UTF-8: %w", ErrInvalidSettings)
+		return fmt.Errorf("teamperm: input %q is not valid UTF-8: %w", clip(data), sentinel)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	d := &jsonDecoder{dec: dec}
+	d := &jsonDecoder{dec: dec, sentinel: sentinel}
 	if err := read(d); err != nil {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("teamperm: unexpected data after the value: %w", ErrInvalidSettings)
+		return fmt.Errorf("teamperm: unexpected data after the value in %s: %w", clip(data), sentinel)
 	}
 	return nil
 }
@@ -42,14 +43,14 @@ func (d *jsonDecoder) token(what string) (json.Token, error) {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, fmt.Errorf("teamperm: %s: %v: %w", what, err, ErrInvalidSettings)
+		return nil, fmt.Errorf("teamperm: %s: %v: %w", what, err, d.sentinel)
 	}
 	return t, nil
 }
 
 // wrong reports a value of the wrong type for what.
-func wrong(what string, t json.Token, want string) error {
-	return fmt.Errorf("teamperm: %s: got %s, want %s: %w", what, describeToken(t), want, ErrInvalidSettings)
+func (d *jsonDecoder) wrong(what string, t json.Token, want string) error {
+	return fmt.Errorf("teamperm: %s: got %s, want %s: %w", what, describeToken(t), want, d.sentinel)
 }
 
 func describeToken(t json.Token) string {
@@ -82,7 +83,7 @@ func (d *jsonDecoder) object(what string, field func(key string) error) error {
 		return err
 	}
 	if t != json.Delim('{') {
-		return wrong(what, t, "an object")
+		return d.wrong(what, t, "an object")
 	}
 	seen := map[string]bool{}
 	for d.dec.More() {
@@ -92,7 +93,7 @@ func (d *jsonDecoder) object(what string, field func(key string) error) error {
 		}
 		key, _ := t.(string)
 		if seen[key] {
-			return fmt.Errorf("teamperm: %s: duplicate key %q: %w", what, key, ErrInvalidSettings)
+			return fmt.Errorf("teamperm: %s: duplicate key %q: %w", what, key, d.sentinel)
 		}
 		seen[key] = true
 		if err := field(key); err != nil {
@@ -110,7 +111,7 @@ func (d *jsonDecoder) array(what string, elem func() error) error {
 		return err
 	}
 	if t != json.Delim('[') {
-		return wrong(what, t, "an array")
+		return d.wrong(what, t, "an array")
 	}
 	for d.dec.More() {
 		if err := elem(); err != nil {
@@ -128,7 +129,7 @@ func (d *jsonDecoder) string(what string) (string, error) {
 	}
 	s, ok := t.(string)
 	if !ok {
-		return "", wrong(what, t, "a string")
+		return "", d.wrong(what, t, "a string")
 	}
 	return s, nil
 }
@@ -140,7 +141,7 @@ func (d *jsonDecoder) bool(what string) (bool, error) {
 	}
 	b, ok := t.(bool)
 	if !ok {
-		return false, wrong(what, t, "true or false")
+		return false, d.wrong(what, t, "true or false")
 	}
 	return b, nil
 }
@@ -152,11 +153,11 @@ func (d *jsonDecoder) uint(what string) (uint64, error) {
 	}
 	n, ok := t.(json.Number)
 	if !ok {
-		return 0, wrong(what, t, "a non-negative integer")
+		return 0, d.wrong(what, t, "a non-negative integer")
 	}
 	v, err := strconv.ParseUint(string(n), 10, 64)
 	if err != nil {
-		return 0, wrong(what, t, "a non-negative integer")
+		return 0, d.wrong(what, t, "a non-negative integer")
 	}
 	return v, nil
 }
@@ -181,7 +182,7 @@ func (d *jsonDecoder) id(what string) (ID, error) {
 		return IntID(n), nil
 	case json.Delim:
 		if v != '{' {
-			return ID{}, wrong(what, t, want)
+			return ID{}, d.wrong(what, t, want)
 		}
 		k, err := d.token(what)
 		if err != nil {
@@ -203,5 +204,5 @@ func (d *jsonDecoder) id(what string) (ID, error) {
 		}
 		return id, nil
 	}
-	return ID{}, wrong(what, t, want)
+	return ID{}, d.wrong(what, t, want)
 }

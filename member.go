@@ -199,13 +199,15 @@ func (m *Member) EvaluateRecord(p Permission, r Record) Decision {
 	case !p.IsValid():
 		d.reason = ReasonInvalidRequest
 		return d
-	case v.ignored:
-		d.reason = ReasonPlanIgnoresSettings
-	default:
-		d.reason = m.reasons[p]
 	}
+	d.reason = m.reasons[p]
 	if m.perms.Has(p) {
 		d.outcome = OutcomeAllow
+		if v.ignored {
+			// Allowed only because the plan ignores a setting that
+			// would hide the record.
+			d.reason = ReasonPlanIgnoresSettings
+		}
 	}
 	return d
 }

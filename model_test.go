@@ -455,13 +455,17 @@ func TestReasonsAreConsistent(t *testing.T) {
 			case teamperm.ReasonNone:
 				t.Fatalf("%v: no reason", d)
 			}
-			// On a plan without FineGrained, a decision that the same
-			// settings would change on Pro says the plan ignored them.
-			if !m.HonoursSettings() && s.Role != teamperm.RoleOwner && p.IsValid() {
+			// On a plan without FineGrained, an allowing decision that the
+			// same settings would deny on Pro says the plan ignored them.
+			if !m.HonoursSettings() && s.Role != teamperm.RoleOwner && p.IsValid() && d.Allowed() {
 				pro := mustCompile(t, teamperm.Organization{ID: org.ID, Features: teamperm.FineGrained}, s)
-				if dp := pro.EvaluateRecord(p, r); dp.Outcome() != d.Outcome() && d.Reason() != teamperm.ReasonPlanIgnoresSettings {
+				if dp := pro.EvaluateRecord(p, r); !dp.Allowed() && d.Reason() != teamperm.ReasonPlanIgnoresSettings {
 					t.Fatalf("%v: Pro would decide %v, but the reason is not plan_ignores_settings", d, dp)
 				}
+			}
+			// A forbidden decision is the permission's own.
+			if d.Outcome() == teamperm.OutcomeForbidden && d.DecidedBy() != p {
+				t.Fatalf("%v: forbidden, decided by %v", d, d.DecidedBy())
 			}
 			if err := d.Err(); (err == nil) != d.Allowed() {
 				t.Fatalf("%v: Err() = %v", d, err)

@@ -1,7 +1,6 @@
 package teamperm
 
 import (
-	"encoding/json"
 	"fmt"
 	"iter"
 	"math/bits"
@@ -343,11 +342,12 @@ func (s PermissionSet) MarshalJSON() ([]byte, error) {
 // a value that is not an array of strings, an unknown name or a name given
 // twice is an error that names the value, and s is left unchanged.
 func (s *PermissionSet) UnmarshalJSON(data []byte) error {
-	var names []string
-	if err := json.Unmarshal(data, &names); err != nil || names == nil {
-		return fmt.Errorf("teamperm: permission set %s: want an array of permission names: %w", clip(data), ErrInvalidSettings)
-	}
-	t, err := permissionSetFromNames(names)
+	var t PermissionSet
+	err := decodeStrict(data, ErrInvalidSettings, func(d *jsonDecoder) error {
+		var err error
+		t, err = d.permissions("permission set " + clip(data))
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -73,14 +73,15 @@ func (a Access) appendJSON(b []byte) ([]byte, error) {
 // toggles off). An unknown or duplicate key, a value of the wrong type, an
 // unknown permission or role name, a permission or ID listed twice, a null
 // ID, a version other than [SettingsVersion] or input that is not valid
-// UTF-8 is an error that names the value; errors wrap
-// [ErrInvalidSettings] or a more specific sentinel ([ErrUnknownPermission],
-// [ErrUnknownRole], [ErrInvalidID]). On error s is left unchanged.
+// UTF-8 is an error that names the value. Every such error wraps
+// [ErrInvalidSettings], and also the more specific sentinel where there is
+// one ([ErrUnknownPermission], [ErrUnknownRole], [ErrInvalidID]). On error
+// s is left unchanged.
 func (s *Settings) UnmarshalJSON(data []byte) error {
 	var t Settings
 	var version uint64
 	var hasVersion, hasMember, hasRole bool
-	err := decodeStrict(data, func(d *jsonDecoder) error {
+	err := decodeStrict(data, ErrInvalidSettings, func(d *jsonDecoder) error {
 		return d.object("settings", func(key string) error {
 			var err error
 			switch key {
@@ -116,6 +117,11 @@ func (s *Settings) UnmarshalJSON(data []byte) error {
 			default:
 				err = fmt.Errorf("teamperm: settings: unknown field %q: %w", key, ErrInvalidSettings)
 			}
+			if err != nil && !errors.Is(err, ErrInvalidSettings) {
+				// A bad permission, role or ID: say where, and make every
+				// decoding error an ErrInvalidSettings too.
+				err = fmt.Errorf("%w (settings field %q: %w)", err, key, ErrInvalidSettings)
+			}
 			return err
 		})
 	})
@@ -135,7 +141,7 @@ func (s *Settings) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	if err := t.Validate(); err != nil {
-		return err
+		return fmt.Errorf("%w\n(%w)", err, ErrInvalidSettings)
 	}
 	*s = t
 	return nil
@@ -165,7 +171,7 @@ func (d *jsonDecoder) access(what string) (Access, error) {
 		return Access{}, nil
 	}
 	if t != any(json.Delim('[')) {
-		return Access{}, wrong(what, t, `"all" or an array of ids`)
+		return Access{}, d.wrong(what, t, `"all" or an array of ids`)
 	}
 	a := Access{Specific: true, IDs: []ID{}}
 	for d.dec.More() {
