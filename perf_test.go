@@ -1,0 +1,183 @@
+package teamperm_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/teamperm/teamperm"
+)
+
+// This file holds the guards on the hot paths: no allocation, no data
+// race, and the benchmarks behind the figures in the README.
+
+var (
+	benchOrg = teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.PlanPro.Features()}
+	benchMe  = teamperm.IntID(42)
+)
+
+// restrictedSettings is a member restricted to n instances, with
+// only-assigned-chats and three overrides.
+func restrictedSettings(n int) teamperm.Settings {
+	ids := make([]teamperm.ID, n)
+	for i := range ids {
+		ids[i] = teamperm.IntID(int64(1000 + i))
+	}
+	return teamperm.Settings{
+		Member:            benchMe,
+		Role:              teamperm.RoleMember,
+		Revision:          7,
+		Grants:            teamperm.PermissionSetOf(teamperm.ChatAssign, teamperm.ContactExport),
+		Denies:            teamperm.PermissionSetOf(teamperm.ChatSend),
+		Instances:         teamperm.Only(ids...),
+		OnlyAssignedChats: true,
+	}
+}
+
+// conversationOn is a conversation assigned to the benchmark member on the
+// last of n instances (the worst case for a linear scan).
+func conversationOn(n int) teamperm.Record {
+	return teamperm.Record{
+		Kind:         teamperm.KindConversation,
+		Organization: benchOrg.ID,
+		Instance:     teamperm.IntID(int64(1000 + n - 1)),
+		Assignee:     benchMe,
+	}
+}
+
+func TestNoAllocs(t *testing.T) {
+	m := mustCompile(t, benchOrg, restrictedSettings(1000))
+	r := conversationOn(1000)
+	var nilMember *teamperm.Member
+	ctx := teamperm.NewContext(context.Background(), m)
+	tests := []struct {
+		name string
+		f    func()
+	}{
+		{"Has", func() { _ = m.Has(teamperm.ChatAssign) }},
+		{"Evaluate", func() { _ = m.Evaluate(teamperm.ChatAssign) }},
+		{"EvaluateRecord", func() { _ = m.EvaluateRecord(teamperm.ChatAssign, r) }},
+		{"EvaluateRecord/hidden", func() {
+			_ = m.EvaluateRecord(teamperm.ChatAssign, teamperm.Record{Kind: teamperm.KindConversation, Organization: benchOrg.ID})
+		}},
+		{"Visible", func() { _ = m.Visible(r) }},
+		{"nil member", func() { _ = nilMember.EvaluateRecord(teamperm.ChatAssign, r) }},
+		{"FromContext", func() { _, _ = teamperm.FromContext(ctx) }},
+		{"Err allowed", func() { _ = m.Evaluate(teamperm.ChatAssign).Err() }},
+		{"PermissionSet", func() {
+			_ = teamperm.AllPermissions().Without(teamperm.ChatSend).Union(teamperm.PermissionSet{}).Has(teamperm.ChatView)
+		}},
+	}
+	for _, tt := range tests {
+		if n := testing.AllocsPerRun(100, tt.f); n != 0 {
+			t.Errorf("%s: %v allocs, want 0", tt.name, n)
+		}
+	}
+}
+
+// TestConcurrentEvaluate shares one compiled member among goroutines; run
+// with -race.
+func TestConcurrentEvaluate(t *testing.T) {
+	m := mustCompile(t, benchOrg, restrictedSettings(20))
+	want := m.EvaluateRecord(teamperm.ChatAssign, conversationOn(20))
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				r := conversationOn(1 + (g+i)%20)
+				if i%7 == 0 {
+					r.Assignee = teamperm.IntID(int64(i))
+				}
+				d := m.EvaluateRecord(teamperm.ChatAssign, r)
+				if r == conversationOn(20) && d != want {
+					t.Errorf("decision changed under concurrency: %v != %v", d, want)
+					return
+				}
+				_ = m.Evaluate(teamperm.Permission(i % 20))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func BenchmarkHas(b *testing.B) {
+	m := mustCompile(b, benchOrg, teamperm.Settings{Member: benchMe, Role: teamperm.RoleMember})
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = m.Has(teamperm.ContactExport)
+	}
+}
+
+func BenchmarkEvaluate(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		s    teamperm.Settings
+	}{
+		{"role-defaults", teamperm.Settings{Member: benchMe, Role: teamperm.RoleMember}},
+		{"three-overrides", restrictedSettings(1)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			m := mustCompile(b, benchOrg, c.s)
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = m.Evaluate(teamperm.ContactExport)
+			}
+		})
+	}
+}
+
+// BenchmarkEvaluateRecord: a conversation check with an instance
+// restriction and only-assigned-chats, on 1, 10 and 1,000 allowed
+// instances. The cost must stay flat.
+func BenchmarkEvaluateRecord(b *testing.B) {
+	for _, n := range []int{1, 10, 1000} {
+		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
+			m := mustCompile(b, benchOrg, restrictedSettings(n))
+			r := conversationOn(n)
+			if !m.EvaluateRecord(teamperm.ChatAssign, r).Allowed() {
+				b.Fatal("benchmark record is not allowed")
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = m.EvaluateRecord(teamperm.ChatAssign, r)
+			}
+		})
+	}
+}
+
+func BenchmarkCompile(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		s    teamperm.Settings
+	}{
+		{"role-defaults", teamperm.Settings{Member: benchMe, Role: teamperm.RoleMember}},
+		{"restricted-3-instances", restrictedSettings(3)},
+		{"restricted-1000-instances", restrictedSettings(1000)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := teamperm.Compile(benchOrg, c.s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkSettingsUnmarshalJSON(b *testing.B) {
+	data, err := restrictedSettings(3).MarshalJSON()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var s teamperm.Settings
+		if err := s.UnmarshalJSON(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
