@@ -40,3 +40,9 @@ var (
 	// value of the wrong type, an unsupported version.
 	ErrInvalidSettings = errors.New("invalid settings")
 )
+
+// ErrInvalidMapping reports a [Mapping] that cannot render a scope: a
+// field the scope needs without a column, a column name that is not a
+// plain identifier, a key kind that does not match the values, no tenant
+// condition.
+var ErrInvalidMapping = errors.New("invalid mapping")

@@ -1,6 +1,10 @@
 package teamperm
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"sync"
+)
 
 // A Member is the compiled, immutable view of one team member in one
 // organisation: the effective permissions and visibility rules that follow
@@ -23,6 +27,11 @@ type Member struct {
 	eff     restrictions           // restrictions in force
 	stored  restrictions           // restrictions the settings ask for on a fine-grained plan
 	sets    struct{ inst, pipe idSet }
+
+	instIDs, pipeIDs []ID // the allowed IDs in the settings' order, for filters
+
+	scopeOnce [numKinds]sync.Once
+	scopes    [numKinds]Filter
 }
 
 // restrictions says which visibility rules apply.
@@ -91,10 +100,12 @@ func Compile(org Organization, s Settings) (*Member, error) {
 		m.eff = m.stored
 	}
 	if m.stored.instances {
-		m.sets.inst = newIDSet(s.Instances.IDs)
+		m.instIDs = slices.Clone(s.Instances.IDs)
+		m.sets.inst = newIDSet(m.instIDs)
 	}
 	if m.stored.pipelines {
-		m.sets.pipe = newIDSet(s.Pipelines.IDs)
+		m.pipeIDs = slices.Clone(s.Pipelines.IDs)
+		m.sets.pipe = newIDSet(m.pipeIDs)
 	}
 	return m, nil
 }
@@ -316,9 +327,10 @@ type idSet struct {
 
 const idSetSmall = 8
 
+// newIDSet indexes ids; it keeps ids itself (no copy) when they are few.
 func newIDSet(ids []ID) idSet {
 	if len(ids) <= idSetSmall {
-		return idSet{small: append([]ID(nil), ids...)}
+		return idSet{small: ids}
 	}
 	s := idSet{large: true}
 	for _, id := range ids {

@@ -473,3 +473,35 @@ func TestReasonsAreConsistent(t *testing.T) {
 		}
 	})
 }
+
+// TestScopeAgreesWithVisible: for every random member and record, the
+// member's scope of the record's kind, matched in memory, says what
+// Visible says, and both say what the reference model says. A scope never
+// matches a record of another kind.
+func TestScopeAgreesWithVisible(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		org, plan := genOrg(t)
+		s := genSettings(t)
+		m := mustCompile(t, org, s)
+		ro, rm := toRef(org, plan, s)
+		for range 100 {
+			r := genRecord(t, org.ID, s)
+			want := refVisible(ro, rm, toRefRecord(r))
+			if got := m.Visible(r).Allowed(); got != want {
+				t.Fatalf("Visible(%+v) = %v, reference %v", r, got, want)
+			}
+			sc := m.Scope(r.Kind)
+			if got := sc.Match(&r); got != want {
+				t.Fatalf("Scope(%v) = %v; Match(%+v) = %v, reference %v", r.Kind, sc, r, got, want)
+			}
+			if got := teamperm.Match(sc.Tree(), &r) && r.Kind == sc.Kind(); got != want {
+				t.Fatalf("Match(Tree %v, %+v) = %v, reference %v", sc.Tree(), r, got, want)
+			}
+			for k := range teamperm.Kinds() {
+				if k != r.Kind && m.Scope(k).Match(&r) {
+					t.Fatalf("Scope(%v) matches a record of kind %v", k, r.Kind)
+				}
+			}
+		}
+	})
+}

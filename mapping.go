@@ -1,0 +1,190 @@
+package teamperm
+
+import (
+	"fmt"
+)
+
+// A KeyKind is the type of the host's keys in a column: integers, text or
+// UUIDs. A [Mapping] declares it for every ID column so that values bind as
+// the column's own type and the database compares like with like.
+type KeyKind uint8
+
+// The key kinds.
+const (
+	// KeyInt: integer keys ([IntID]); bound as int64.
+	KeyInt KeyKind = iota + 1
+	// KeyString: text keys ([StringID]); bound as string and compared
+	// byte for byte, also under MySQL's case-insensitive collations.
+	KeyString
+	// KeyUUID: UUID keys ([UUIDID]); bound in canonical text form, which
+	// PostgreSQL's uuid columns and text columns alike accept.
+	KeyUUID
+
+	numKeyKinds = iota + 1
+)
+
+var keyKindNames = [numKeyKinds]string{"none", "int", "string", "uuid"}
+
+// String returns "int", "string" or "uuid".
+func (k KeyKind) String() string { return enumString(keyKindNames[:], "KeyKind", uint8(k)) }
+
+// KeyKind returns the kind of key id is; zero for the zero ID.
+func (id ID) KeyKind() KeyKind {
+	switch id.kind {
+	case idInt:
+		return KeyInt
+	case idString:
+		return KeyString
+	case idUUID:
+		return KeyUUID
+	}
+	return 0
+}
+
+// A Column is where a host keeps one field of a record: a column name,
+// optionally qualified by a table or alias ("assignee_id",
+// "c.assignee_id"), and the kind of keys it holds. Names are validated as
+// plain identifiers and quoted when rendered; anything else is an error,
+// so a mapping can never inject SQL. The zero Column is no column.
+type Column struct {
+	Name string
+	Key  KeyKind
+}
+
+// IntColumn returns a column of integer keys.
+func IntColumn(name string) Column { return Column{Name: name, Key: KeyInt} }
+
+// StringColumn returns a column of text keys.
+func StringColumn(name string) Column { return Column{Name: name, Key: KeyString} }
+
+// UUIDColumn returns a column of UUID keys.
+func UUIDColumn(name string) Column { return Column{Name: name, Key: KeyUUID} }
+
+// A Mapping tells the SQL renderer where a kind's fields live in the host's
+// table (or query with joins). Only the fields a scope actually uses must
+// be mapped; a field that a scope needs and the mapping lacks is an error,
+// never a condition left out.
+//
+// Tenant isolation is explicit: set Organization, or set SingleTenant when
+// the database holds one organisation only (a database per tenant). A
+// mapping with neither, or both, is an error.
+//
+// The zero Mapping maps nothing and renders nothing but errors.
+type Mapping struct {
+	// Organization is the column of the organisation that owns a row.
+	Organization Column
+	// SingleTenant says that every row of the table belongs to the
+	// member's organisation, so no organisation condition is rendered.
+	SingleTenant bool
+
+	Instance Column // the WhatsApp instance; for the instances table, its own key
+	Assignee Column // the assignee: of the conversation (also for messages) or the deal
+	Creator  Column // the member who created the deal
+	Pipeline Column // the deal's pipeline
+
+	// CreatorKind is the column saying who created a deal: NULL for a
+	// legacy deal, CreatorMember or CreatorAutomation otherwise. Its Key is
+	// ignored.
+	CreatorKind Column
+	// CreatorKindValues are the values the CreatorKind column holds for
+	// CreatorMember and CreatorAutomation: strings, or integers (int64).
+	// Zero values mean "member" and "automation".
+	CreatorKindValues struct{ Member, Automation any }
+}
+
+// column returns the column of f, or an error naming f.
+func (m *Mapping) column(f Field) (Column, error) {
+	var c Column
+	switch f {
+	case FieldOrganization:
+		c = m.Organization
+	case FieldInstance:
+		c = m.Instance
+	case FieldAssignee:
+		c = m.Assignee
+	case FieldCreator:
+		c = m.Creator
+	case FieldPipeline:
+		c = m.Pipeline
+	case FieldCreatorKind:
+		c = m.CreatorKind
+		if c.Name == "" {
+			return c, fmt.Errorf("teamperm: mapping has no column for field %s: %w", f, ErrInvalidMapping)
+		}
+		return c, validIdent(c.Name)
+	default:
+		return c, fmt.Errorf("teamperm: field %s: %w", f, ErrInvalidMapping)
+	}
+	if c.Name == "" {
+		return c, fmt.Errorf("teamperm: mapping has no column for field %s: %w", f, ErrInvalidMapping)
+	}
+	if c.Key == 0 || c.Key >= numKeyKinds {
+		return c, fmt.Errorf("teamperm: column %q for field %s: key kind %s: %w", c.Name, f, c.Key, ErrInvalidMapping)
+	}
+	return c, validIdent(c.Name)
+}
+
+// creatorValue returns the value of the creator-kind column for k.
+func (m *Mapping) creatorValue(k CreatorKind) (any, error) {
+	var v any
+	switch k {
+	case CreatorMember:
+		v = m.CreatorKindValues.Member
+		if v == nil {
+			v = "member"
+		}
+	case CreatorAutomation:
+		v = m.CreatorKindValues.Automation
+		if v == nil {
+			v = "automation"
+		}
+	default:
+		return nil, fmt.Errorf("teamperm: creator kind %s has no column value: %w", k, ErrInvalidMapping)
+	}
+	switch v := v.(type) {
+	case string:
+		return v, nil
+	case int:
+		return int64(v), nil
+	case int64:
+		return v, nil
+	}
+	return nil, fmt.Errorf("teamperm: creator kind value %v (%T): want a string or an integer: %w", v, v, ErrInvalidMapping)
+}
+
+// validIdent checks a column name: one to three dot-separated parts, each
+// a letter or underscore followed by letters, digits or underscores, at
+// most 63 bytes (PostgreSQL's limit). Quoting happens when rendering.
+func validIdent(name string) error {
+	part := 0
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '.' && part > 0:
+			part = 0
+			continue
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		case c >= '0' && c <= '9' && part > 0:
+		default:
+			return fmt.Errorf("teamperm: column name %q: want identifiers such as c.assignee_id: %w", name, ErrInvalidMapping)
+		}
+		part++
+		if part > 63 {
+			return fmt.Errorf("teamperm: column name %q: a part is longer than 63 bytes: %w", name, ErrInvalidMapping)
+		}
+	}
+	if part == 0 || countByte(name, '.') > 2 {
+		return fmt.Errorf("teamperm: column name %q: want identifiers such as c.assignee_id: %w", name, ErrInvalidMapping)
+	}
+	return nil
+}
+
+func countByte(s string, b byte) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == b {
+			n++
+		}
+	}
+	return n
+}

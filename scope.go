@@ -1,0 +1,143 @@
+package teamperm
+
+import (
+	"iter"
+)
+
+// A Scope says which records of one kind a member may see: the rows a list
+// query may return. It is the answer of [Member.Scope], and it agrees with
+// [Member.Visible] on every record.
+//
+// A Scope has two parts: the member's organisation, which every record
+// must belong to (tenant isolation), and a [Filter] of the member's own
+// conditions within the organisation, simplified so that an unrestricted
+// member gets [All] and a member who may see nothing gets [None].
+//
+// The zero Scope matches nothing. Scopes are small immutable values, safe
+// for concurrent use.
+type Scope struct {
+	kind Kind
+	org  ID
+	f    Filter // nil in the zero Scope: nothing
+}
+
+// Scope returns the records of kind k that the member may see (R7..R13):
+// none without the kind's view permission, none for an invalid kind,
+// otherwise the member's restrictions that apply to k. The result is
+// computed once per member and kind, then cached: later calls cost a few
+// nanoseconds and do not allocate.
+func (m *Member) Scope(k Kind) Scope {
+	if m == nil || !k.IsValid() {
+		return Scope{kind: k}
+	}
+	m.scopeOnce[k].Do(func() { m.scopes[k] = m.buildScope(k) })
+	return Scope{kind: k, org: m.org, f: m.scopes[k]}
+}
+
+// buildScope is visible() as a filter: the same rules, in the same order.
+func (m *Member) buildScope(k Kind) Filter {
+	if vp, ok := k.ViewPermission(); ok && !m.perms.Has(vp) {
+		return None
+	}
+	var terms And
+	if m.eff.instances && k.IsInstanceBound() {
+		if len(m.instIDs) == 0 {
+			return None
+		}
+		terms = append(terms, In{Field: FieldInstance, Values: m.instIDs, set: &m.sets.inst})
+	}
+	switch k {
+	case KindConversation, KindMessage:
+		if m.eff.assigned {
+			terms = append(terms, Eq{Field: FieldAssignee, Value: m.id})
+		}
+	case KindDeal:
+		if m.eff.created {
+			terms = append(terms, Or{
+				And{CreatorKindIs{CreatorMember}, Eq{Field: FieldCreator, Value: m.id}},
+				And{CreatorKindIs{CreatorAutomation}, Eq{Field: FieldAssignee, Value: m.id}},
+				CreatorKindIs{CreatorUnknown},
+			})
+		}
+		if m.eff.pipelines {
+			if len(m.pipeIDs) == 0 {
+				return None
+			}
+			terms = append(terms, In{Field: FieldPipeline, Values: m.pipeIDs, set: &m.sets.pipe})
+		}
+	}
+	switch len(terms) {
+	case 0:
+		return All
+	case 1:
+		return terms[0]
+	}
+	return terms
+}
+
+// Kind returns the kind of records the scope is about.
+func (s Scope) Kind() Kind { return s.kind }
+
+// Organization returns the organisation every matching record belongs to;
+// the zero ID for the zero Scope.
+func (s Scope) Organization() ID { return s.org }
+
+// Filter returns the member's conditions within the organisation: [All]
+// when the member sees every record of the kind in the organisation,
+// [None] when it sees none. A renderer of its own must also apply the
+// organisation condition ([Scope.Organization]), or use [Scope.Tree].
+func (s Scope) Filter() Filter {
+	if s.f == nil {
+		return None
+	}
+	return s.f
+}
+
+// Tree returns the whole predicate, the organisation condition included:
+// organization = Organization() and Filter(), or [None]. It is what
+// [Scope.AppendSQL] renders and [Scope.Match] tests.
+func (s Scope) Tree() Filter {
+	switch f := s.Filter().(type) {
+	case Const:
+		if !f {
+			return None
+		}
+		return Eq{Field: FieldOrganization, Value: s.org}
+	case And:
+		return append(And{Eq{Field: FieldOrganization, Value: s.org}}, f...)
+	default:
+		return And{Eq{Field: FieldOrganization, Value: s.org}, f}
+	}
+}
+
+// IsNone reports whether the scope matches no record, so the host can skip
+// the query.
+func (s Scope) IsNone() bool { return s.Filter() == None }
+
+// IsAll reports whether the scope matches every record of the kind in the
+// organisation: only the organisation condition remains.
+func (s Scope) IsAll() bool { return s.Filter() == All }
+
+// Match reports whether the member may see r: r is of the scope's kind, of
+// the member's organisation, and matches [Scope.Filter]. It never
+// allocates.
+func (s Scope) Match(r *Record) bool {
+	return s.f != nil && r.Kind == s.kind && !s.org.IsZero() && r.Organization == s.org && Match(s.f, r)
+}
+
+// FilterSeq returns the records of seq that the scope matches, lazily.
+func (s Scope) FilterSeq(seq iter.Seq[Record]) iter.Seq[Record] {
+	return func(yield func(Record) bool) {
+		for r := range seq {
+			if s.Match(&r) && !yield(r) {
+				return
+			}
+		}
+	}
+}
+
+// String returns the scope for logs, such as
+// "conversation where organization = 1 and assignee = 42".
+func (s Scope) String() string {
+	return s.kind.String() + " where " + s.Tree().String()
+}

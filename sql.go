@@ -1,0 +1,343 @@
+package teamperm
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// A Dialect is an SQL dialect the renderer writes: how it quotes
+// identifiers, numbers placeholders, and passes large sets of keys. The
+// zero value is no dialect and renders nothing but errors.
+type Dialect uint8
+
+// The dialects.
+const (
+	// Postgres: PostgreSQL and what speaks its SQL (CockroachDB,
+	// YugabyteDB): "quoted" identifiers, $1 placeholders, large sets as
+	// one array parameter.
+	Postgres Dialect = iota + 1
+	// SQLite: "quoted" identifiers, ? placeholders, large sets as one JSON
+	// array parameter read by json_each.
+	SQLite
+	// MySQL: MySQL and MariaDB: `quoted` identifiers, ? placeholders, and
+	// text keys compared byte for byte whatever the column's collation.
+	MySQL
+
+	numDialects = iota + 1
+)
+
+var dialectNames = [numDialects]string{"none", "postgres", "sqlite", "mysql"}
+
+// String returns "postgres", "sqlite" or "mysql".
+func (d Dialect) String() string { return enumString(dialectNames[:], "Dialect", uint8(d)) }
+
+// largeSet is the size from which an In renders as one array parameter
+// (Postgres, SQLite) instead of a placeholder a value.
+const largeSet = 32
+
+// maxArgs bounds the bind parameters of one statement: MySQL and
+// PostgreSQL accept 65,535.
+const maxArgs = 65535
+
+// AppendSQL appends the scope's predicate as an SQL boolean expression to
+// dst, and its bind values to args. Placeholders are numbered after the
+// values already in args, so the fragment can follow the host's own
+// conditions: "WHERE c.archived = $1 AND " + fragment. The fragment is
+// always parenthesised. Values are only ever bound, never written into
+// the text; column names come from m, validated and quoted.
+//
+// It renders the organisation condition (unless m is SingleTenant) and
+// the member's conditions; a scope that matches nothing renders as
+// (1=0), which every engine accepts. It fails, appending nothing, when m
+// lacks a column the scope needs, a name is not an identifier, or a key is
+// not of its column's kind.
+func (s Scope) AppendSQL(dst []byte, args []any, d Dialect, m Mapping) ([]byte, []any, error) {
+	f := s.Tree()
+	if m.SingleTenant {
+		if m.Organization != (Column{}) {
+			return dst, args, fmt.Errorf("teamperm: mapping is SingleTenant and has an organization column %q: %w", m.Organization.Name, ErrInvalidMapping)
+		}
+		f = s.Filter()
+	} else if m.Organization == (Column{}) {
+		return dst, args, fmt.Errorf("teamperm: mapping has no organization column and is not SingleTenant: %w", ErrInvalidMapping)
+	}
+	return AppendSQL(dst, args, d, m, f)
+}
+
+// SQL is [Scope.AppendSQL] into a new string, with placeholders numbered
+// from 1.
+func (s Scope) SQL(d Dialect, m Mapping) (string, []any, error) {
+	b, args, err := s.AppendSQL(nil, nil, d, m)
+	return string(b), args, err
+}
+
+// AppendSQL renders any filter f, as [Scope.AppendSQL] does for a scope,
+// without adding an organisation condition: it is for hosts that build
+// their own trees. On error dst and args are returned unchanged.
+func AppendSQL(dst []byte, args []any, d Dialect, m Mapping, f Filter) ([]byte, []any, error) {
+	if d == 0 || d >= numDialects {
+		return dst, args, fmt.Errorf("teamperm: dialect %s: %w", d, ErrInvalidMapping)
+	}
+	r := renderer{d: d, m: &m, b: dst, args: args}
+	r.b = append(r.b, '(')
+	if err := r.filter(f); err != nil {
+		return dst, args, err
+	}
+	r.b = append(r.b, ')')
+	if len(r.args) > maxArgs {
+		return dst, args, fmt.Errorf("teamperm: %d bind values, more than the %d an engine accepts: %w", len(r.args), maxArgs, ErrInvalidMapping)
+	}
+	return r.b, r.args, nil
+}
+
+type renderer struct {
+	d    Dialect
+	m    *Mapping
+	b    []byte
+	args []any
+}
+
+func (r *renderer) filter(f Filter) error {
+	switch f := f.(type) {
+	case Const:
+		if f {
+			r.b = append(r.b, "1=1"...)
+		} else {
+			r.b = append(r.b, "1=0"...)
+		}
+		return nil
+	case And:
+		return r.join(f, " AND ", true)
+	case Or:
+		return r.join(f, " OR ", false)
+	case Eq:
+		return r.eq(f)
+	case In:
+		return r.in(f)
+	case CreatorKindIs:
+		return r.creatorKind(f)
+	case nil:
+		return fmt.Errorf("teamperm: nil filter: %w", ErrInvalidMapping)
+	}
+	return fmt.Errorf("teamperm: unknown filter %T: %w", f, ErrInvalidMapping)
+}
+
+func (r *renderer) join(fs []Filter, op string, empty bool) error {
+	switch len(fs) {
+	case 0:
+		return r.filter(Const(empty))
+	case 1:
+		return r.filter(fs[0])
+	}
+	for i, f := range fs {
+		if i > 0 {
+			r.b = append(r.b, op...)
+		}
+		// Leaves render self-contained; only a nested And or Or needs
+		// parentheses of its own.
+		_, nested := f.(And)
+		if _, or := f.(Or); or {
+			nested = true
+		}
+		if nested {
+			r.b = append(r.b, '(')
+		}
+		if err := r.filter(f); err != nil {
+			return err
+		}
+		if nested {
+			r.b = append(r.b, ')')
+		}
+	}
+	return nil
+}
+
+func (r *renderer) eq(f Eq) error {
+	if f.Field == FieldCreatorKind {
+		return fmt.Errorf("teamperm: Eq on %s: use CreatorKindIs: %w", f.Field, ErrInvalidMapping)
+	}
+	c, err := r.m.column(f.Field)
+	if err != nil {
+		return err
+	}
+	v, err := bindValue(c, f.Field, f.Value)
+	if err != nil {
+		return err
+	}
+	r.compare(c, v)
+	return nil
+}
+
+// compare writes column = value; under MySQL, a text value is compared
+// byte for byte too, so that a case-insensitive collation never makes "ab"
+// equal "AB". The plain equality stays first so an index on the column
+// still serves the lookup.
+func (r *renderer) compare(c Column, v any) {
+	if _, text := v.(string); text && r.d == MySQL {
+		r.b = append(r.b, '(')
+		r.ident(c.Name)
+		r.b = append(r.b, " = "...)
+		r.arg(v)
+		r.b = append(r.b, " AND CAST("...)
+		r.ident(c.Name)
+		r.b = append(r.b, " AS BINARY) = "...)
+		r.arg(v)
+		r.b = append(r.b, ')')
+		return
+	}
+	r.ident(c.Name)
+	r.b = append(r.b, " = "...)
+	r.arg(v)
+}
+
+func (r *renderer) in(f In) error {
+	if f.Field == FieldCreatorKind {
+		return fmt.Errorf("teamperm: In on %s: use CreatorKindIs: %w", f.Field, ErrInvalidMapping)
+	}
+	c, err := r.m.column(f.Field)
+	if err != nil {
+		return err
+	}
+	vals := make([]any, len(f.Values))
+	for i, id := range f.Values {
+		if vals[i], err = bindValue(c, f.Field, id); err != nil {
+			return err
+		}
+	}
+	switch {
+	case len(vals) == 0:
+		r.b = append(r.b, "1=0"...)
+	case len(vals) == 1:
+		r.compare(c, vals[0])
+	case len(vals) >= largeSet && r.d == Postgres:
+		r.ident(c.Name)
+		r.b = append(r.b, " = ANY("...)
+		r.arg(pgArray(vals))
+		r.b = append(r.b, "::"...)
+		r.b = append(r.b, pgArrayType[c.Key]...)
+		r.b = append(r.b, ')')
+	case len(vals) >= largeSet && r.d == SQLite:
+		js, _ := json.Marshal(vals) // strings and int64s only: cannot fail
+		r.ident(c.Name)
+		r.b = append(r.b, " IN (SELECT value FROM json_each("...)
+		r.arg(string(js))
+		r.b = append(r.b, "))"...)
+	case c.Key != KeyInt && r.d == MySQL:
+		r.b = append(r.b, '(')
+		r.list(c.Name, false, vals)
+		r.b = append(r.b, " AND "...)
+		r.list(c.Name, true, vals)
+		r.b = append(r.b, ')')
+	default:
+		r.list(c.Name, false, vals)
+	}
+	return nil
+}
+
+func (r *renderer) list(name string, binary bool, vals []any) {
+	if binary {
+		r.b = append(r.b, "CAST("...)
+		r.ident(name)
+		r.b = append(r.b, " AS BINARY)"...)
+	} else {
+		r.ident(name)
+	}
+	r.b = append(r.b, " IN ("...)
+	for i, v := range vals {
+		if i > 0 {
+			r.b = append(r.b, ", "...)
+		}
+		r.arg(v)
+	}
+	r.b = append(r.b, ')')
+}
+
+var pgArrayType = [numKeyKinds]string{KeyInt: "bigint[]", KeyString: "text[]", KeyUUID: "uuid[]"}
+
+// pgArray writes vals as a PostgreSQL array literal: {1,2} or {"a","b"}.
+func pgArray(vals []any) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		switch v := v.(type) {
+		case int64:
+			b.WriteString(strconv.FormatInt(v, 10))
+		case string:
+			b.WriteByte('"')
+			for j := 0; j < len(v); j++ {
+				if v[j] == '"' || v[j] == '\\' {
+					b.WriteByte('\\')
+				}
+				b.WriteByte(v[j])
+			}
+			b.WriteByte('"')
+		}
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+func (r *renderer) creatorKind(f CreatorKindIs) error {
+	c, err := r.m.column(FieldCreatorKind)
+	if err != nil {
+		return err
+	}
+	if f.Kind == CreatorUnknown {
+		r.ident(c.Name)
+		r.b = append(r.b, " IS NULL"...)
+		return nil
+	}
+	v, err := r.m.creatorValue(f.Kind)
+	if err != nil {
+		return err
+	}
+	r.compare(c, v)
+	return nil
+}
+
+// bindValue is the value id binds as in column c: int64, string, or the
+// canonical text of a UUID. A zero ID or one of another kind than the
+// column's is an error.
+func bindValue(c Column, f Field, id ID) (any, error) {
+	if id.KeyKind() != c.Key {
+		return nil, fmt.Errorf("teamperm: %s %v is a %s key, column %q holds %s keys: %w", f, id, id.KeyKind(), c.Name, c.Key, ErrInvalidMapping)
+	}
+	switch id.kind {
+	case idInt:
+		return id.n, nil
+	case idString:
+		return id.s, nil
+	}
+	return string(id.appendUUID(nil)), nil
+}
+
+func (r *renderer) ident(name string) {
+	q := byte('"')
+	if r.d == MySQL {
+		q = '`'
+	}
+	r.b = append(r.b, q)
+	for i := 0; i < len(name); i++ {
+		if name[i] == '.' {
+			r.b = append(r.b, q, '.', q)
+			continue
+		}
+		r.b = append(r.b, name[i])
+	}
+	r.b = append(r.b, q)
+}
+
+func (r *renderer) arg(v any) {
+	r.args = append(r.args, v)
+	if r.d == Postgres {
+		r.b = append(r.b, '$')
+		r.b = strconv.AppendInt(r.b, int64(len(r.args)), 10)
+		return
+	}
+	r.b = append(r.b, '?')
+}

@@ -1,0 +1,371 @@
+package teamperm_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/teamperm/teamperm"
+	"pgregory.net/rapid"
+)
+
+var dialects = []teamperm.Dialect{teamperm.Postgres, teamperm.SQLite, teamperm.MySQL}
+
+// convMapping maps a conversation list query "conversations c".
+var convMapping = teamperm.Mapping{
+	Organization: teamperm.IntColumn("c.org_id"),
+	Instance:     teamperm.IntColumn("c.instance_id"),
+	Assignee:     teamperm.IntColumn("c.assignee_id"),
+}
+
+var dealMapping = teamperm.Mapping{
+	Organization: teamperm.IntColumn("org_id"),
+	Assignee:     teamperm.IntColumn("assignee_id"),
+	Creator:      teamperm.IntColumn("created_by"),
+	CreatorKind:  teamperm.Column{Name: "created_by_kind"},
+	Pipeline:     teamperm.IntColumn("pipeline_id"),
+}
+
+func ids(ns ...int64) []teamperm.ID {
+	var out []teamperm.ID
+	for _, n := range ns {
+		out = append(out, teamperm.IntID(n))
+	}
+	return out
+}
+
+// TestSQLGolden renders typical scopes in every dialect, side by side, into
+// testdata/sql.golden.
+func TestSQLGolden(t *testing.T) {
+	pro := teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.FineGrained}
+	me := teamperm.IntID(42)
+	many := make([]teamperm.ID, 40)
+	for i := range many {
+		many[i] = teamperm.IntID(int64(100 + i))
+	}
+	tests := []struct {
+		name    string
+		s       teamperm.Settings
+		org     teamperm.Organization
+		kind    teamperm.Kind
+		mapping teamperm.Mapping
+		args    []any // the host's own bind values before the fragment
+	}{
+		{name: "member, all conversations", s: teamperm.Settings{Member: me, Role: teamperm.RoleMember}, kind: teamperm.KindConversation, mapping: convMapping},
+		{name: "support agent, conversations", s: teamperm.Settings{Member: me, Role: teamperm.RoleMember, OnlyAssignedChats: true}, kind: teamperm.KindConversation, mapping: convMapping},
+		{name: "support agent, after the host's two conditions", s: teamperm.Settings{Member: me, Role: teamperm.RoleMember, OnlyAssignedChats: true}, kind: teamperm.KindConversation, mapping: convMapping, args: []any{"open", 7}},
+		{name: "contractor, conversations", s: teamperm.Settings{Member: me, Role: teamperm.RoleMember, OnlyAssignedChats: true, Instances: teamperm.Only(ids(7, 9)...)}, kind: teamperm.KindConversation, mapping: convMapping},
+		{name: "denied chat.view", s: teamperm.Settings{Member: me, Role: teamperm.RoleMember, Denies: teamperm.PermissionSetOf(teamperm.ChatView)}, kind: teamperm.KindConversation, mapping: convMapping},
+		{name: "empty instance set", s: teamperm.Settings{Member: me, Role: teamperm.RoleMember, Instances: teamperm.Only()}, kind: teamperm.KindConversation, mapping: convMapping},
+		{name: "forty instances", s: teamperm.Settings{Member: me, Role: teamperm.RoleMember, Instances: teamperm.Only(many...)}, kind: teamperm.KindConversation, mapping: convMapping},
+		{name: "sales representative, deals", s: teamperm.Settings{Member: me, Role: teamperm.RoleMember, OnlyCreatedDeals: true, Pipelines: teamperm.Only(ids(3)...)}, kind: teamperm.KindDeal, mapping: dealMapping},
+		{name: "sales representative on starter, deals", org: teamperm.Organization{ID: teamperm.IntID(1)}, s: teamperm.Settings{Member: me, Role: teamperm.RoleMember, OnlyCreatedDeals: true, Pipelines: teamperm.Only(ids(3)...)}, kind: teamperm.KindDeal, mapping: dealMapping},
+		{name: "single tenant, contractor", s: teamperm.Settings{Member: me, Role: teamperm.RoleMember, OnlyAssignedChats: true, Instances: teamperm.Only(ids(7)...)}, kind: teamperm.KindConversation,
+			mapping: teamperm.Mapping{SingleTenant: true, Instance: convMapping.Instance, Assignee: convMapping.Assignee}},
+		{name: "single tenant, unrestricted", s: teamperm.Settings{Member: me, Role: teamperm.RoleOwner}, kind: teamperm.KindConversation,
+			mapping: teamperm.Mapping{SingleTenant: true}},
+		{name: "text keys, brand manager, contacts", org: teamperm.Organization{ID: teamperm.StringID("acme"), Features: teamperm.FineGrained},
+			s:    teamperm.Settings{Member: teamperm.StringID("sam"), Role: teamperm.RoleAdmin, Instances: teamperm.Only(teamperm.StringID("brand-a"), teamperm.StringID("it's"))},
+			kind: teamperm.KindContact, mapping: teamperm.Mapping{Organization: teamperm.StringColumn("org"), Instance: teamperm.StringColumn("instance")}},
+		{name: "uuid keys, messages joined to conversations", org: teamperm.Organization{ID: mustUUID("00000000-0000-4000-8000-000000000001"), Features: teamperm.FineGrained},
+			s:    teamperm.Settings{Member: mustUUID("00000000-0000-4000-8000-000000000042"), Role: teamperm.RoleMember, OnlyAssignedChats: true},
+			kind: teamperm.KindMessage, mapping: teamperm.Mapping{Organization: teamperm.UUIDColumn("m.org_id"), Assignee: teamperm.UUIDColumn("c.assignee_id")}},
+	}
+	var b bytes.Buffer
+	for _, tt := range tests {
+		org := tt.org
+		if org.ID.IsZero() {
+			org = pro
+		}
+		sc := mustCompile(t, org, tt.s).Scope(tt.kind)
+		fmt.Fprintf(&b, "== %s\n%v\n", tt.name, sc)
+		for _, d := range dialects {
+			frag, args, err := sc.AppendSQL(nil, tt.args, d, tt.mapping)
+			if err != nil {
+				t.Fatalf("%s: %v: %v", tt.name, d, err)
+			}
+			if n := placeholders(d, string(frag), len(tt.args)+1); n != len(args)-len(tt.args) {
+				t.Errorf("%s: %v: %d placeholders for %d new args", tt.name, d, n, len(args)-len(tt.args))
+			}
+			fmt.Fprintf(&b, "%-8s %s\n%-8s %s\n", d, frag, "", formatArgs(args))
+		}
+		b.WriteByte('\n')
+	}
+	golden(t, "sql.golden", b.Bytes())
+}
+
+func formatArgs(args []any) string {
+	var parts []string
+	for _, a := range args {
+		if s, ok := a.(string); ok {
+			parts = append(parts, strconv.Quote(clipString(s)))
+		} else {
+			parts = append(parts, fmt.Sprint(a))
+		}
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+func clipString(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "..."
+	}
+	return s
+}
+
+// placeholders counts the placeholders of a fragment outside quoted
+// identifiers: ? for SQLite and MySQL, $n for Postgres, where it also
+// checks that the numbers run on from first, one by one (it returns -1 if
+// not).
+func placeholders(d teamperm.Dialect, frag string, first int) int {
+	n := 0
+	var quote byte
+	for i := 0; i < len(frag); i++ {
+		c := frag[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '`':
+			quote = c
+		case c == '?' && d != teamperm.Postgres:
+			n++
+		case c == '$' && d == teamperm.Postgres:
+			j := i + 1
+			for j < len(frag) && frag[j] >= '0' && frag[j] <= '9' {
+				j++
+			}
+			if k, _ := strconv.Atoi(frag[i+1 : j]); k != first+n {
+				return -1
+			}
+			n++
+		}
+	}
+	return n
+}
+
+// TestSQLPlaceholdersContinue: with the host's args first, Postgres
+// placeholders continue their numbering.
+func TestSQLPlaceholdersContinue(t *testing.T) {
+	m := mustCompile(t, teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.FineGrained},
+		teamperm.Settings{Member: teamperm.IntID(42), Role: teamperm.RoleMember, OnlyAssignedChats: true})
+	host := []byte("SELECT id FROM conversations c WHERE c.archived = $1 AND c.channel = $2 AND ")
+	got, args, err := m.Scope(teamperm.KindConversation).AppendSQL(host, []any{false, "whatsapp"}, teamperm.Postgres, convMapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `SELECT id FROM conversations c WHERE c.archived = $1 AND c.channel = $2 AND ("c"."org_id" = $3 AND "c"."assignee_id" = $4)`
+	if string(got) != want || len(args) != 4 || args[2] != int64(1) || args[3] != int64(42) {
+		t.Errorf("got %s %v\nwant %s [false whatsapp 1 42]", got, args, want)
+	}
+}
+
+// TestSQLErrors: every way a mapping can be wrong is an error naming the
+// problem, and nothing is appended.
+func TestSQLErrors(t *testing.T) {
+	pro := teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.FineGrained}
+	agent := mustCompile(t, pro, teamperm.Settings{Member: teamperm.IntID(42), Role: teamperm.RoleMember, OnlyAssignedChats: true, Instances: teamperm.Only(teamperm.IntID(7))})
+	rep := mustCompile(t, pro, teamperm.Settings{Member: teamperm.IntID(42), Role: teamperm.RoleMember, OnlyCreatedDeals: true})
+	conv := agent.Scope(teamperm.KindConversation)
+	with := func(f func(m *teamperm.Mapping)) teamperm.Mapping {
+		m := convMapping
+		f(&m)
+		return m
+	}
+	tests := []struct {
+		name    string
+		scope   teamperm.Scope
+		dialect teamperm.Dialect
+		mapping teamperm.Mapping
+		msg     string
+	}{
+		{"no dialect", conv, 0, convMapping, "dialect none"},
+		{"unknown dialect", conv, 9, convMapping, "Dialect(9)"},
+		{"no tenancy", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Organization = teamperm.Column{} }), "not SingleTenant"},
+		{"both tenancies", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.SingleTenant = true }), "SingleTenant and has an organization column"},
+		{"missing assignee column", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Assignee = teamperm.Column{} }), "no column for field assignee"},
+		{"missing instance column", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Instance = teamperm.Column{} }), "no column for field instance"},
+		{"missing key kind", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Assignee = teamperm.Column{Name: "assignee_id"} }), "key kind none"},
+		{"key kind mismatch", conv, teamperm.Postgres, with(func(m *teamperm.Mapping) { m.Assignee = teamperm.StringColumn("assignee_id") }), `assignee 42 is a int key, column "assignee_id" holds string keys`},
+		{"injection", conv, teamperm.MySQL, with(func(m *teamperm.Mapping) { m.Assignee.Name = "assignee_id; DROP TABLE users" }), `"assignee_id; DROP TABLE users"`},
+		{"quote", conv, teamperm.Postgres, with(func(m *teamperm.Mapping) { m.Assignee.Name = `a"b` }), `"a\"b"`},
+		{"backtick", conv, teamperm.MySQL, with(func(m *teamperm.Mapping) { m.Assignee.Name = "a`b" }), "a`b"},
+		{"leading digit", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Assignee.Name = "1col" }), `"1col"`},
+		{"empty part", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Assignee.Name = "c..x" }), `"c..x"`},
+		{"trailing dot", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Assignee.Name = "c." }), `"c."`},
+		{"four parts", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Assignee.Name = "a.b.c.d" }), `"a.b.c.d"`},
+		{"space", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Assignee.Name = "assignee id" }), `"assignee id"`},
+		{"non-ascii", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Assignee.Name = "zuständig" }), `"zuständig"`},
+		{"too long", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Assignee.Name = strings.Repeat("a", 64) }), "longer than 63"},
+		{"missing creator kind column", rep.Scope(teamperm.KindDeal), teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Creator = teamperm.IntColumn("created_by") }), "no column for field creator_kind"},
+		{"creator kind value of a wrong type", rep.Scope(teamperm.KindDeal), teamperm.SQLite, func() teamperm.Mapping {
+			m := dealMapping
+			m.CreatorKindValues.Member = 1.5
+			return m
+		}(), "1.5 (float64)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dst, args := []byte("WHERE x = ? AND "), []any{"x"}
+			got, gotArgs, err := tt.scope.AppendSQL(dst, args, tt.dialect, tt.mapping)
+			if !errors.Is(err, teamperm.ErrInvalidMapping) {
+				t.Fatalf("err = %v, want ErrInvalidMapping", err)
+			}
+			if !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("err = %v, want it to name %s", err, tt.msg)
+			}
+			if string(got) != string(dst) || len(gotArgs) != 1 {
+				t.Errorf("on error got %q %v, want the input unchanged", got, gotArgs)
+			}
+		})
+	}
+}
+
+// TestFilterConstants: the degenerate trees render as constants that
+// Match agrees with.
+func TestFilterConstants(t *testing.T) {
+	r := &teamperm.Record{Kind: teamperm.KindContact, Organization: teamperm.IntID(1), Instance: teamperm.IntID(7)}
+	tests := []struct {
+		f    teamperm.Filter
+		sql  string
+		want bool
+	}{
+		{teamperm.All, "(1=1)", true},
+		{teamperm.None, "(1=0)", false},
+		{teamperm.And{}, "(1=1)", true},
+		{teamperm.Or{}, "(1=0)", false},
+		{teamperm.In{Field: teamperm.FieldInstance}, "(1=0)", false},
+		{teamperm.And{teamperm.Or{}}, "(1=0)", false},
+		{teamperm.Or{teamperm.And{}, teamperm.None}, "((1=1) OR 1=0)", true},
+		{teamperm.Eq{Field: teamperm.FieldAssignee, Value: teamperm.IntID(7)}, `("assignee_id" = ?)`, false},
+		{teamperm.In{Field: teamperm.FieldInstance, Values: ids(7)}, `("instance_id" = ?)`, true},
+		{teamperm.CreatorKindIs{Kind: teamperm.CreatorUnknown}, `("creator_kind" IS NULL)`, true},
+	}
+	m := teamperm.Mapping{SingleTenant: true, Instance: teamperm.IntColumn("instance_id"), Assignee: teamperm.IntColumn("assignee_id"), CreatorKind: teamperm.Column{Name: "creator_kind"}}
+	for _, tt := range tests {
+		got, _, err := teamperm.AppendSQL(nil, nil, teamperm.SQLite, m, tt.f)
+		if err != nil || string(got) != tt.sql {
+			t.Errorf("AppendSQL(%v) = %s, %v; want %s", tt.f, got, err, tt.sql)
+		}
+		if teamperm.Match(tt.f, r) != tt.want {
+			t.Errorf("Match(%v) = %v, want %v", tt.f, !tt.want, tt.want)
+		}
+	}
+	if teamperm.Match(nil, r) {
+		t.Error("Match(nil) = true")
+	}
+	if _, _, err := teamperm.AppendSQL(nil, nil, teamperm.SQLite, m, nil); !errors.Is(err, teamperm.ErrInvalidMapping) {
+		t.Errorf("AppendSQL(nil filter): %v", err)
+	}
+}
+
+// genFilter draws a random filter tree over a few fields and IDs.
+func genFilter(t *rapid.T, depth int) teamperm.Filter {
+	kind := rapid.IntRange(0, 5).Draw(t, "node")
+	if depth > 3 && kind < 2 {
+		kind += 2
+	}
+	field := teamperm.Field(rapid.IntRange(0, 7).Draw(t, "field"))
+	id := func() teamperm.ID {
+		return rapid.SampledFrom(append([]teamperm.ID{{}}, instancePool...)).Draw(t, "id")
+	}
+	switch kind {
+	case 0, 1:
+		n := rapid.IntRange(0, 3).Draw(t, "n")
+		fs := make([]teamperm.Filter, n)
+		for i := range fs {
+			fs[i] = genFilter(t, depth+1)
+		}
+		if kind == 0 {
+			return teamperm.And(fs)
+		}
+		return teamperm.Or(fs)
+	case 2:
+		return teamperm.Const(rapid.Bool().Draw(t, "const"))
+	case 3:
+		return teamperm.Eq{Field: field, Value: id()}
+	case 4:
+		n := rapid.SampledFrom([]int{0, 1, 2, 5, 40}).Draw(t, "len")
+		vs := make([]teamperm.ID, n)
+		for i := range vs {
+			vs[i] = id()
+		}
+		return teamperm.In{Field: field, Values: vs}
+	}
+	return teamperm.CreatorKindIs{Kind: teamperm.CreatorKind(rapid.IntRange(0, 3).Draw(t, "creatorKind"))}
+}
+
+// renderLaws: rendering any tree with any column names never panics; it
+// fails exactly on bad names, missing columns and mismatched keys, and on
+// success the fragment is parenthesised, balanced, and has one placeholder
+// per bind value.
+func renderLaws(t *rapid.T) {
+	f := genFilter(t, 0)
+	d := rapid.SampledFrom(append(dialects, 0)).Draw(t, "dialect")
+	name := func(label string) string {
+		return rapid.OneOf(
+			rapid.SampledFrom([]string{"", "instance_id", "c.instance_id", "s.c.x", "a b", "x;--", `x"`, "x`", "1x", "a.", ".a", "ü", "_x9"}),
+			rapid.StringMatching(`[a-zA-Z_.0-9"'; -]{0,12}`),
+		).Draw(t, label)
+	}
+	col := func(label string) teamperm.Column {
+		return teamperm.Column{Name: name(label), Key: teamperm.KeyKind(rapid.IntRange(0, 4).Draw(t, label+"Key"))}
+	}
+	m := teamperm.Mapping{
+		SingleTenant: rapid.Bool().Draw(t, "single"),
+		Organization: col("org"), Instance: col("instance"), Assignee: col("assignee"),
+		Creator: col("creator"), Pipeline: col("pipeline"), CreatorKind: col("creatorKind"),
+	}
+	prefix := rapid.IntRange(0, 3).Draw(t, "hostArgs")
+	hostArgs := make([]any, prefix)
+	frag, args, err := teamperm.AppendSQL([]byte("x"), hostArgs, d, m, f)
+	if err != nil {
+		if !errors.Is(err, teamperm.ErrInvalidMapping) {
+			t.Fatalf("error %v does not wrap ErrInvalidMapping", err)
+		}
+		if string(frag) != "x" || len(args) != prefix {
+			t.Fatalf("on error the output changed: %q %d", frag, len(args))
+		}
+		return
+	}
+	out := string(frag[1:])
+	if !strings.HasPrefix(out, "(") || !strings.HasSuffix(out, ")") {
+		t.Fatalf("fragment %s is not parenthesised", out)
+	}
+	if n := placeholders(d, out, prefix+1); n != len(args)-prefix {
+		t.Fatalf("fragment %s has %d placeholders for %d args (%d host)", out, n, len(args), prefix)
+	}
+	depth := 0
+	var quote byte
+	for i := 0; i < len(out); i++ {
+		c := out[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '`':
+			quote = c
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+			if depth < 0 {
+				t.Fatalf("unbalanced %s", out)
+			}
+		case c == ';' || c == '\'' || c == '-':
+			t.Fatalf("fragment %s has %q outside a quoted identifier", out, c)
+		}
+	}
+	if depth != 0 || quote != 0 {
+		t.Fatalf("unbalanced %s", out)
+	}
+}
+
+func TestRenderLaws(t *testing.T) { rapid.Check(t, renderLaws) }
+
+func FuzzAppendSQL(f *testing.F) { f.Fuzz(rapid.MakeFuzz(renderLaws)) }
