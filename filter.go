@@ -84,6 +84,8 @@ type Or []Filter
 type Eq struct {
 	Field Field
 	Value ID
+
+	arg any // Value as a bind value, when built by a Member; else nil
 }
 
 // In matches a record whose Field is one of Values. The empty In is false;
@@ -92,7 +94,8 @@ type In struct {
 	Field  Field
 	Values []ID
 
-	set *idSet // an index of Values, when built by a Member; else nil
+	set  *idSet // an index of Values, when built by a Member; else nil
+	args []any  // Values as bind values, when built by a Member; else nil
 }
 
 // CreatorKindIs matches a deal whose creator kind is Kind. For

@@ -30,6 +30,7 @@ type Member struct {
 
 	instIDs, pipeIDs []ID // the allowed IDs in the settings' order, for filters
 
+	orgArg    any // org as a bind value, for scopes
 	scopeOnce [numKinds]sync.Once
 	scopes    [numKinds]Filter
 }
@@ -66,6 +67,7 @@ func Compile(org Organization, s Settings) (*Member, error) {
 		role:     s.Role,
 		revision: s.Revision,
 		fine:     org.Features.Has(FineGrained),
+		orgArg:   boxID(org.ID),
 	}
 
 	// Permissions: role defaults, then overrides (deny wins) on a

@@ -16,9 +16,10 @@ import (
 // The zero Scope matches nothing. Scopes are small immutable values, safe
 // for concurrent use.
 type Scope struct {
-	kind Kind
-	org  ID
-	f    Filter // nil in the zero Scope: nothing
+	kind   Kind
+	org    ID
+	orgArg any    // org as a bind value
+	f      Filter // nil in the zero Scope: nothing
 }
 
 // Scope returns the records of kind k that the member may see (R7..R13):
@@ -31,7 +32,7 @@ func (m *Member) Scope(k Kind) Scope {
 		return Scope{kind: k}
 	}
 	m.scopeOnce[k].Do(func() { m.scopes[k] = m.buildScope(k) })
-	return Scope{kind: k, org: m.org, f: m.scopes[k]}
+	return Scope{kind: k, org: m.org, orgArg: m.orgArg, f: m.scopes[k]}
 }
 
 // buildScope is visible() as a filter: the same rules, in the same order.
@@ -44,18 +45,18 @@ func (m *Member) buildScope(k Kind) Filter {
 		if len(m.instIDs) == 0 {
 			return None
 		}
-		terms = append(terms, In{Field: FieldInstance, Values: m.instIDs, set: &m.sets.inst})
+		terms = append(terms, In{Field: FieldInstance, Values: m.instIDs, set: &m.sets.inst, args: boxIDs(m.instIDs)})
 	}
 	switch k {
 	case KindConversation, KindMessage:
 		if m.eff.assigned {
-			terms = append(terms, Eq{Field: FieldAssignee, Value: m.id})
+			terms = append(terms, m.eq(FieldAssignee))
 		}
 	case KindDeal:
 		if m.eff.created {
 			terms = append(terms, Or{
-				And{CreatorKindIs{CreatorMember}, Eq{Field: FieldCreator, Value: m.id}},
-				And{CreatorKindIs{CreatorAutomation}, Eq{Field: FieldAssignee, Value: m.id}},
+				And{CreatorKindIs{CreatorMember}, m.eq(FieldCreator)},
+				And{CreatorKindIs{CreatorAutomation}, m.eq(FieldAssignee)},
 				CreatorKindIs{CreatorUnknown},
 			})
 		}
@@ -63,7 +64,7 @@ func (m *Member) buildScope(k Kind) Filter {
 			if len(m.pipeIDs) == 0 {
 				return None
 			}
-			terms = append(terms, In{Field: FieldPipeline, Values: m.pipeIDs, set: &m.sets.pipe})
+			terms = append(terms, In{Field: FieldPipeline, Values: m.pipeIDs, set: &m.sets.pipe, args: boxIDs(m.pipeIDs)})
 		}
 	}
 	switch len(terms) {
@@ -73,6 +74,19 @@ func (m *Member) buildScope(k Kind) Filter {
 		return terms[0]
 	}
 	return terms
+}
+
+// eq is field = the member's ID, with the bind value ready.
+func (m *Member) eq(f Field) Eq { return Eq{Field: f, Value: m.id, arg: boxID(m.id)} }
+
+// boxIDs returns the bind values of ids, made once so that rendering does
+// not allocate them on every request.
+func boxIDs(ids []ID) []any {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = boxID(id)
+	}
+	return args
 }
 
 // Kind returns the kind of records the scope is about.

@@ -54,16 +54,49 @@ const maxArgs = 65535
 // lacks a column the scope needs, a name is not an identifier, or a key is
 // not of its column's kind.
 func (s Scope) AppendSQL(dst []byte, args []any, d Dialect, m Mapping) ([]byte, []any, error) {
-	f := s.Tree()
 	if m.SingleTenant {
 		if m.Organization != (Column{}) {
 			return dst, args, fmt.Errorf("teamperm: mapping is SingleTenant and has an organization column %q: %w", m.Organization.Name, ErrInvalidMapping)
 		}
-		f = s.Filter()
-	} else if m.Organization == (Column{}) {
+		return AppendSQL(dst, args, d, m, s.Filter())
+	}
+	if m.Organization == (Column{}) {
 		return dst, args, fmt.Errorf("teamperm: mapping has no organization column and is not SingleTenant: %w", ErrInvalidMapping)
 	}
-	return AppendSQL(dst, args, d, m, f)
+	f := s.Filter()
+	if f == None {
+		return AppendSQL(dst, args, d, m, f)
+	}
+	// The organisation condition, then the member's: what Tree() would
+	// build, without building it.
+	r, err := newRenderer(dst, args, d, &m)
+	if err != nil {
+		return dst, args, err
+	}
+	if err := r.eq(Eq{Field: FieldOrganization, Value: s.org, arg: s.orgArg}); err != nil {
+		return dst, args, err
+	}
+	if f != All {
+		r.b = append(r.b, " AND "...)
+		and, isAnd := f.(And)
+		switch {
+		case isAnd && len(and) > 1:
+			err = r.join(and, " AND ", true)
+		default:
+			_, isOr := f.(Or)
+			if isOr {
+				r.b = append(r.b, '(')
+			}
+			err = r.filter(f)
+			if isOr {
+				r.b = append(r.b, ')')
+			}
+		}
+		if err != nil {
+			return dst, args, err
+		}
+	}
+	return r.finish(dst, args)
 }
 
 // SQL is [Scope.AppendSQL] into a new string, with placeholders numbered
@@ -77,14 +110,27 @@ func (s Scope) SQL(d Dialect, m Mapping) (string, []any, error) {
 // without adding an organisation condition: it is for hosts that build
 // their own trees. On error dst and args are returned unchanged.
 func AppendSQL(dst []byte, args []any, d Dialect, m Mapping, f Filter) ([]byte, []any, error) {
-	if d == 0 || d >= numDialects {
-		return dst, args, fmt.Errorf("teamperm: dialect %s: %w", d, ErrInvalidMapping)
+	r, err := newRenderer(dst, args, d, &m)
+	if err != nil {
+		return dst, args, err
 	}
-	r := renderer{d: d, m: &m, b: dst, args: args}
-	r.b = append(r.b, '(')
 	if err := r.filter(f); err != nil {
 		return dst, args, err
 	}
+	return r.finish(dst, args)
+}
+
+// newRenderer checks d and opens the fragment's parenthesis.
+func newRenderer(dst []byte, args []any, d Dialect, m *Mapping) (renderer, error) {
+	if d == 0 || d >= numDialects {
+		return renderer{}, fmt.Errorf("teamperm: dialect %s: %w", d, ErrInvalidMapping)
+	}
+	return renderer{d: d, m: m, b: append(dst, '('), args: args}, nil
+}
+
+// finish closes the fragment; on error it returns dst and args as they
+// came.
+func (r *renderer) finish(dst []byte, args []any) ([]byte, []any, error) {
 	r.b = append(r.b, ')')
 	if len(r.args) > maxArgs {
 		return dst, args, fmt.Errorf("teamperm: %d bind values, more than the %d an engine accepts: %w", len(r.args), maxArgs, ErrInvalidMapping)
@@ -162,9 +208,12 @@ func (r *renderer) eq(f Eq) error {
 	if err != nil {
 		return err
 	}
-	v, err := bindValue(c, f.Field, f.Value)
-	if err != nil {
+	if err := checkKey(c, f.Field, f.Value); err != nil {
 		return err
+	}
+	v := f.arg
+	if v == nil {
+		v = boxID(f.Value)
 	}
 	r.compare(c, v)
 	return nil
@@ -200,11 +249,14 @@ func (r *renderer) in(f In) error {
 	if err != nil {
 		return err
 	}
-	vals := make([]any, len(f.Values))
-	for i, id := range f.Values {
-		if vals[i], err = bindValue(c, f.Field, id); err != nil {
+	for _, id := range f.Values {
+		if err := checkKey(c, f.Field, id); err != nil {
 			return err
 		}
+	}
+	vals := f.args
+	if len(vals) != len(f.Values) {
+		vals = boxIDs(f.Values)
 	}
 	switch {
 	case len(vals) == 0:
@@ -300,20 +352,26 @@ func (r *renderer) creatorKind(f CreatorKindIs) error {
 	return nil
 }
 
-// bindValue is the value id binds as in column c: int64, string, or the
-// canonical text of a UUID. A zero ID or one of another kind than the
-// column's is an error.
-func bindValue(c Column, f Field, id ID) (any, error) {
+// checkKey fails for a zero ID, or one of another kind than column c's.
+func checkKey(c Column, f Field, id ID) error {
 	if id.KeyKind() != c.Key {
-		return nil, fmt.Errorf("teamperm: %s %v is a %s key, column %q holds %s keys: %w", f, id, id.KeyKind(), c.Name, c.Key, ErrInvalidMapping)
+		return fmt.Errorf("teamperm: %s %v is a %s key, column %q holds %s keys: %w", f, id, id.KeyKind(), c.Name, c.Key, ErrInvalidMapping)
 	}
+	return nil
+}
+
+// boxID returns the value id binds as: int64, string, or the canonical
+// text of a UUID; nil for the zero ID.
+func boxID(id ID) any {
 	switch id.kind {
 	case idInt:
-		return id.n, nil
+		return id.n
 	case idString:
-		return id.s, nil
+		return id.s
+	case idUUID:
+		return string(id.appendUUID(nil))
 	}
-	return string(id.appendUUID(nil)), nil
+	return nil
 }
 
 func (r *renderer) ident(name string) {
