@@ -30,8 +30,26 @@ const (
 
 var dialectNames = [numDialects]string{"none", "postgres", "sqlite", "mysql"}
 
-// String returns "postgres", "sqlite" or "mysql".
-func (d Dialect) String() string { return enumString(dialectNames[:], "Dialect", uint8(d)) }
+// questionMarks is the bit of a Dialect that asks for ? placeholders.
+const questionMarks Dialect = 0x80
+
+// QuestionMarks returns d writing ? placeholders, for query builders that
+// number placeholders themselves, such as squirrel with sq.Dollar or gorm
+// on PostgreSQL. Everything else is d's. It changes nothing for SQLite and
+// MySQL, which use ? already.
+func (d Dialect) QuestionMarks() Dialect { return d | questionMarks }
+
+// base is d without the placeholder bit.
+func (d Dialect) base() Dialect { return d &^ questionMarks }
+
+// String returns "postgres", "sqlite" or "mysql", with "?" appended for
+// [Dialect.QuestionMarks].
+func (d Dialect) String() string {
+	if d&questionMarks != 0 {
+		return d.base().String() + "?"
+	}
+	return enumString(dialectNames[:], "Dialect", uint8(d))
+}
 
 // largeSet is the size from which an In renders as one array parameter
 // (Postgres, SQLite) instead of a placeholder a value.
@@ -122,7 +140,7 @@ func AppendSQL(dst []byte, args []any, d Dialect, m Mapping, f Filter) ([]byte, 
 
 // newRenderer checks d and opens the fragment's parenthesis.
 func newRenderer(dst []byte, args []any, d Dialect, m *Mapping) (renderer, error) {
-	if d == 0 || d >= numDialects {
+	if d.base() == 0 || d.base() >= numDialects {
 		return renderer{}, fmt.Errorf("teamperm: dialect %s: %w", d, ErrInvalidMapping)
 	}
 	return renderer{d: d, m: m, b: append(dst, '('), args: args}, nil
@@ -224,7 +242,7 @@ func (r *renderer) eq(f Eq) error {
 // equal "AB". The plain equality stays first so an index on the column
 // still serves the lookup.
 func (r *renderer) compare(c Column, v any) {
-	if _, text := v.(string); text && r.d == MySQL {
+	if _, text := v.(string); text && r.d.base() == MySQL {
 		r.b = append(r.b, '(')
 		r.ident(c.Name)
 		r.b = append(r.b, " = "...)
@@ -263,20 +281,20 @@ func (r *renderer) in(f In) error {
 		r.b = append(r.b, "1=0"...)
 	case len(vals) == 1:
 		r.compare(c, vals[0])
-	case len(vals) >= largeSet && r.d == Postgres:
+	case len(vals) >= largeSet && r.d.base() == Postgres:
 		r.ident(c.Name)
 		r.b = append(r.b, " = ANY("...)
 		r.arg(pgArray(vals))
 		r.b = append(r.b, "::"...)
 		r.b = append(r.b, pgArrayType[c.Key]...)
 		r.b = append(r.b, ')')
-	case len(vals) >= largeSet && r.d == SQLite:
+	case len(vals) >= largeSet && r.d.base() == SQLite:
 		js, _ := json.Marshal(vals) // strings and int64s only: cannot fail
 		r.ident(c.Name)
 		r.b = append(r.b, " IN (SELECT value FROM json_each("...)
 		r.arg(string(js))
 		r.b = append(r.b, "))"...)
-	case c.Key != KeyInt && r.d == MySQL:
+	case c.Key != KeyInt && r.d.base() == MySQL:
 		r.b = append(r.b, '(')
 		r.list(c.Name, false, vals)
 		r.b = append(r.b, " AND "...)
@@ -376,7 +394,7 @@ func boxID(id ID) any {
 
 func (r *renderer) ident(name string) {
 	q := byte('"')
-	if r.d == MySQL {
+	if r.d.base() == MySQL {
 		q = '`'
 	}
 	r.b = append(r.b, q)

@@ -12,7 +12,7 @@ import (
 	"pgregory.net/rapid"
 )
 
-var dialects = []teamperm.Dialect{teamperm.Postgres, teamperm.SQLite, teamperm.MySQL}
+var dialects = []teamperm.Dialect{teamperm.Postgres, teamperm.Postgres.QuestionMarks(), teamperm.SQLite, teamperm.MySQL}
 
 // convMapping maps a conversation list query "conversations c".
 var convMapping = teamperm.Mapping{
@@ -90,7 +90,7 @@ func TestSQLGolden(t *testing.T) {
 			if n := placeholders(d, string(frag), len(tt.args)+1); n != len(args)-len(tt.args) {
 				t.Errorf("%s: %v: %d placeholders for %d new args", tt.name, d, n, len(args)-len(tt.args))
 			}
-			fmt.Fprintf(&b, "%-8s %s\n%-8s %s\n", d, frag, "", formatArgs(args))
+			fmt.Fprintf(&b, "%-9s %s\n%-9s %s\n", d, frag, "", formatArgs(args))
 		}
 		b.WriteByte('\n')
 	}
