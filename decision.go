@@ -238,3 +238,19 @@ func (e *DecisionError) Unwrap() error {
 	}
 	return ErrForbidden
 }
+
+// MarshalText encodes the reason's name, such as "override_deny".
+func (r Reason) MarshalText() ([]byte, error) {
+	if r >= numReasons {
+		return nil, fmt.Errorf("teamperm: %s: invalid reason", r)
+	}
+	return []byte(reasonNames[r]), nil
+}
+
+// MarshalText encodes the outcome's name, such as "not_found".
+func (o Outcome) MarshalText() ([]byte, error) {
+	if o >= numOutcomes {
+		return nil, fmt.Errorf("teamperm: %s: invalid outcome", o)
+	}
+	return []byte(outcomeNames[o]), nil
+}

@@ -228,8 +228,53 @@ func fromRefRecord(r refRecord) teamperm.Record {
 // TestSeedSetupsGolden renders, for each of the seed's six setups on Pro
 // and on Starter, the effective permissions and the decisions on a fixed
 // set of records, with reasons, into testdata/setups.golden: a readable
-// record of behaviour that review catches changes in.
+// record of behaviour that review catches changes in. The setups are the
+// reference model's transcriptions of the seed; TestPresetsGolden renders
+// the library's presets the same way.
 func TestSeedSetupsGolden(t *testing.T) {
+	var setups []namedSettings
+	for _, s := range []struct {
+		name string
+		m    refMember
+	}{
+		{"support agent", refSupportAgent()},
+		{"multi-brand manager (admin)", refBrandManager("admin")},
+		{"multi-brand manager (member)", refBrandManager("member")},
+		{"marketing team member", refMarketer(false)},
+		{"marketing team member (automations)", refMarketer(true)},
+		{"view-only supervisor", refSupervisor()},
+		{"external contractor", refContractor()},
+		{"sales representative", refSalesRep()},
+	} {
+		st := fromRefMember(t, s.m, teamperm.MustParseRole(s.m.Role))
+		st.Instances = accessOf(st.Instances, teamperm.StringID("brandA"))
+		setups = append(setups, namedSettings{s.name, st})
+	}
+	golden(t, "setups.golden", renderSetups(t, setups))
+}
+
+// TestPresetsGolden pins each preset's effective permissions and what it
+// can see, in the format of setups.golden.
+func TestPresetsGolden(t *testing.T) {
+	me, brand, p1 := teamperm.StringID("u1"), teamperm.StringID("brandA"), teamperm.StringID("p1")
+	golden(t, "presets.golden", renderSetups(t, []namedSettings{
+		{"SupportAgent", teamperm.SupportAgent(me, teamperm.Access{})},
+		{"MultiBrandManager (admin)", teamperm.MultiBrandManager(me, teamperm.RoleAdmin, brand)},
+		{"MultiBrandManager (member)", teamperm.MultiBrandManager(me, teamperm.RoleMember, brand)},
+		{"MarketingTeamMember", teamperm.MarketingTeamMember(me, false)},
+		{"MarketingTeamMember (workflows)", teamperm.MarketingTeamMember(me, true)},
+		{"ViewOnlySupervisor", teamperm.ViewOnlySupervisor(me)},
+		{"ExternalContractor", teamperm.ExternalContractor(me, brand)},
+		{"SalesRepresentative", teamperm.SalesRepresentative(me, p1)},
+	}))
+}
+
+type namedSettings struct {
+	name string
+	s    teamperm.Settings
+}
+
+func renderSetups(t *testing.T, setups []namedSettings) []byte {
 	me, colleague := teamperm.StringID("u1"), teamperm.StringID("u2")
 	brand, other := teamperm.StringID("brandA"), teamperm.StringID("brandB")
 	p1, p2 := teamperm.StringID("p1"), teamperm.StringID("p2")
@@ -255,25 +300,10 @@ func TestSeedSetupsGolden(t *testing.T) {
 		{"view, own deal in p2", 0, teamperm.Record{Kind: teamperm.KindDeal, Organization: org, CreatorKind: teamperm.CreatorMember, Creator: me, Pipeline: p2}},
 		{"view, contact of another org", 0, teamperm.Record{Kind: teamperm.KindContact, Organization: teamperm.StringID("org2"), Instance: brand}},
 	}
-	setups := []struct {
-		name string
-		m    refMember
-	}{
-		{"support agent", refSupportAgent()},
-		{"multi-brand manager (admin)", refBrandManager("admin")},
-		{"multi-brand manager (member)", refBrandManager("member")},
-		{"marketing team member", refMarketer(false)},
-		{"marketing team member (automations)", refMarketer(true)},
-		{"view-only supervisor", refSupervisor()},
-		{"external contractor", refContractor()},
-		{"sales representative", refSalesRep()},
-	}
 	var b bytes.Buffer
 	for _, plan := range []teamperm.Plan{teamperm.PlanPro, teamperm.PlanStarter} {
 		for _, s := range setups {
-			st := fromRefMember(t, s.m, teamperm.MustParseRole(s.m.Role))
-			st.Instances = accessOf(st.Instances, brand)
-			m := mustCompile(t, teamperm.Organization{ID: org, Features: plan.Features()}, st)
+			m := mustCompile(t, teamperm.Organization{ID: org, Features: plan.Features()}, s.s)
 			fmt.Fprintf(&b, "== %s on %s\n", s.name, plan)
 			fmt.Fprintf(&b, "permissions: %v\n", m.Permissions())
 			tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
@@ -290,7 +320,7 @@ func TestSeedSetupsGolden(t *testing.T) {
 			b.WriteByte('\n')
 		}
 	}
-	golden(t, "setups.golden", b.Bytes())
+	return b.Bytes()
 }
 
 // accessOf renames the reference's instance names to the golden's: the

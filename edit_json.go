@@ -1,0 +1,250 @@
+package teamperm
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// The JSON form of an edit: an object with "op" and the edit's one value.
+//
+//	{"op":"set_role","role":"admin"}
+//	{"op":"grant","permission":"contact.export"}
+//	{"op":"deny","permission":"chat.send"}
+//	{"op":"clear_override","permission":"chat.send"}
+//	{"op":"set_instances","instances":"all"}         (or [7, 9])
+//	{"op":"set_only_assigned_chats","on":true}
+//	{"op":"set_only_created_deals","on":false}
+//	{"op":"set_pipelines","pipelines":[3]}
+
+// MarshalEditJSON returns the JSON form of e.
+func MarshalEditJSON(e Edit) ([]byte, error) { return appendEditJSON(nil, e) }
+
+func appendEditJSON(b []byte, e Edit) ([]byte, error) {
+	var err error
+	perm := func(op string, p Permission) {
+		if !p.IsValid() {
+			err = fmt.Errorf("teamperm: %s: %w", e, ErrUnknownPermission)
+			return
+		}
+		b = fmt.Appendf(b, `{"op":%q,"permission":%q}`, op, p.String())
+	}
+	switch e := e.(type) {
+	case SetRole:
+		if !e.Role.IsValid() {
+			return nil, fmt.Errorf("teamperm: %s: %w", e, ErrUnknownRole)
+		}
+		b = fmt.Appendf(b, `{"op":"set_role","role":%q}`, e.Role.String())
+	case Grant:
+		perm("grant", e.Permission)
+	case Deny:
+		perm("deny", e.Permission)
+	case ClearOverride:
+		perm("clear_override", e.Permission)
+	case SetInstances:
+		b = append(b, `{"op":"set_instances","instances":`...)
+		b, err = e.Access.appendJSON(b)
+		b = append(b, '}')
+	case SetOnlyAssignedChats:
+		b = fmt.Appendf(b, `{"op":"set_only_assigned_chats","on":%t}`, e.On)
+	case SetOnlyCreatedDeals:
+		b = fmt.Appendf(b, `{"op":"set_only_created_deals","on":%t}`, e.On)
+	case SetPipelines:
+		b = append(b, `{"op":"set_pipelines","pipelines":`...)
+		b, err = e.Access.appendJSON(b)
+		b = append(b, '}')
+	default:
+		return nil, fmt.Errorf("teamperm: unknown edit %T: %w", e, ErrInvalidSettings)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Edits is a list of edits that marshals to JSON as an array of their
+// JSON forms ([MarshalEditJSON]); [ParseEdits] reads it back.
+type Edits []Edit
+
+// MarshalJSON encodes the edits as a JSON array; nil is [].
+func (es Edits) MarshalJSON() ([]byte, error) {
+	b := []byte{'['}
+	for i, e := range es {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = appendEditJSON(b, e); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
+}
+
+// ParseEdits decodes a JSON array of edits, as a settings page would send
+// them. It is as strict as the settings decoder: an unknown op or key, a
+// missing or extra value, a duplicate key, an unknown permission or role
+// or a malformed ID is an error that names the value and wraps
+// [ErrInvalidSettings] (and the more specific sentinel where there is
+// one). Access checks happen later, in [ApplyEdits].
+func ParseEdits(data []byte) ([]Edit, error) {
+	var edits []Edit
+	err := decodeStrict(data, ErrInvalidSettings, func(d *jsonDecoder) error {
+		edits = []Edit{}
+		return d.array("edits", func() error {
+			e, err := d.edit(len(edits))
+			edits = append(edits, e)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return edits, nil
+}
+
+func (d *jsonDecoder) edit(i int) (Edit, error) {
+	what := "edit " + strconv.Itoa(i)
+	var op, name string
+	var access Access
+	var on bool
+	keys := map[string]bool{}
+	err := d.object(what, func(key string) error {
+		keys[key] = true
+		var err error
+		switch key {
+		case "op":
+			op, err = d.string(what + " op")
+		case "permission", "role":
+			name, err = d.string(what + " " + key)
+		case "instances", "pipelines":
+			access, err = d.access(what + " " + key)
+		case "on":
+			on, err = d.bool(what + " on")
+		default:
+			err = fmt.Errorf("teamperm: %s: unknown field %q: %w", what, key, ErrInvalidSettings)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]string{
+		"set_role": "role", "grant": "permission", "deny": "permission", "clear_override": "permission",
+		"set_instances": "instances", "set_pipelines": "pipelines",
+		"set_only_assigned_chats": "on", "set_only_created_deals": "on",
+	}
+	value, ok := want[op]
+	if !ok {
+		return nil, fmt.Errorf("teamperm: %s: op %q: %w", what, op, ErrInvalidSettings)
+	}
+	if !keys[value] || len(keys) != 2 {
+		return nil, fmt.Errorf("teamperm: %s: op %q takes exactly the field %q: %w", what, op, value, ErrInvalidSettings)
+	}
+	wrapName := func(err error) error {
+		return fmt.Errorf("%w (%s: %w)", err, what, ErrInvalidSettings)
+	}
+	switch op {
+	case "set_role":
+		r, err := ParseRole(name)
+		if err != nil {
+			return nil, wrapName(err)
+		}
+		return SetRole{r}, nil
+	case "grant", "deny", "clear_override":
+		p, err := ParsePermission(name)
+		if err != nil {
+			return nil, wrapName(err)
+		}
+		switch op {
+		case "grant":
+			return Grant{p}, nil
+		case "deny":
+			return Deny{p}, nil
+		}
+		return ClearOverride{p}, nil
+	case "set_instances", "set_pipelines":
+		field := op[len("set_"):]
+		if err := access.validate(field); err != nil {
+			return nil, wrapName(err)
+		}
+		if op == "set_instances" {
+			return SetInstances{access}, nil
+		}
+		return SetPipelines{access}, nil
+	case "set_only_assigned_chats":
+		return SetOnlyAssignedChats{on}, nil
+	}
+	return SetOnlyCreatedDeals{on}, nil
+}
+
+// Changed lists the settings fields the change altered, by their JSON
+// names: "role", "grant", "deny", "instances", "only_assigned_chats",
+// "only_created_deals", "pipelines".
+func (c Change) Changed() []string {
+	var out []string
+	b, a := c.Before, c.After
+	for _, f := range []struct {
+		name string
+		diff bool
+	}{
+		{"role", b.Role != a.Role},
+		{"grant", b.Grants != a.Grants},
+		{"deny", b.Denies != a.Denies},
+		{"instances", !b.Instances.Equal(a.Instances)},
+		{"only_assigned_chats", b.OnlyAssignedChats != a.OnlyAssignedChats},
+		{"only_created_deals", b.OnlyCreatedDeals != a.OnlyCreatedDeals},
+		{"pipelines", !b.Pipelines.Equal(a.Pipelines)},
+	} {
+		if f.diff {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// MarshalJSON encodes the change for an audit log:
+//
+//	{"organization":1,"actor":7,"target":42,"at":"2026-11-26T17:00:00Z",
+//	 "edits":[{"op":"grant","permission":"contact.export"}],
+//	 "changed":["grant"],"before":{...},"after":{...}}
+//
+// before and after are the stored form of [Settings.MarshalJSON].
+func (c Change) MarshalJSON() ([]byte, error) {
+	b := []byte(`{"organization":`)
+	var err error
+	for _, f := range []struct {
+		key string
+		id  ID
+	}{{"", c.Organization}, {"actor", c.Actor}, {"target", c.Target}} {
+		if f.key != "" {
+			b = fmt.Appendf(b, `,%q:`, f.key)
+		}
+		if b, err = f.id.appendJSON(b); err != nil {
+			return nil, err
+		}
+	}
+	b = fmt.Appendf(b, `,"at":%q,"edits":`, c.At.UTC().Format(time.RFC3339Nano))
+	edits, err := Edits(c.Edits).MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, edits...)
+	changed, _ := json.Marshal(c.Changed())
+	if c.Changed() == nil {
+		changed = []byte("[]")
+	}
+	b = fmt.Appendf(b, `,"changed":%s,"before":`, changed)
+	s, err := c.Before.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, s...)
+	b = append(b, `,"after":`...)
+	if s, err = c.After.MarshalJSON(); err != nil {
+		return nil, err
+	}
+	b = append(b, s...)
+	return append(b, '}'), nil
+}
