@@ -108,17 +108,14 @@ func (m *Mapping) column(f Field) (Column, error) {
 		c = m.Pipeline
 	case FieldCreatorKind:
 		c = m.CreatorKind
-		if c.Name == "" {
-			return c, fmt.Errorf("teamperm: mapping has no column for field %s: %w", f, ErrInvalidMapping)
-		}
-		return c, validIdent(c.Name)
 	default:
 		return c, fmt.Errorf("teamperm: field %s: %w", f, ErrInvalidMapping)
 	}
 	if c.Name == "" {
 		return c, fmt.Errorf("teamperm: mapping has no column for field %s: %w", f, ErrInvalidMapping)
 	}
-	if c.Key == 0 || c.Key >= numKeyKinds {
+	// The creator-kind column holds CreatorKindValues, not keys.
+	if f != FieldCreatorKind && (c.Key == 0 || c.Key >= numKeyKinds) {
 		return c, fmt.Errorf("teamperm: column %q for field %s: key kind %s: %w", c.Name, f, c.Key, ErrInvalidMapping)
 	}
 	return c, validIdent(c.Name)

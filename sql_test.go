@@ -122,16 +122,9 @@ func clipString(s string) string {
 // not).
 func placeholders(d teamperm.Dialect, frag string, first int) int {
 	n := 0
-	var quote byte
-	for i := 0; i < len(frag); i++ {
-		c := frag[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '`':
-			quote = c
+	unquoted(frag, func(i int) {
+		switch c := frag[i]; {
+		case n < 0:
 		case c == '?' && d != teamperm.Postgres:
 			n++
 		case c == '$' && d == teamperm.Postgres:
@@ -140,12 +133,32 @@ func placeholders(d teamperm.Dialect, frag string, first int) int {
 				j++
 			}
 			if k, _ := strconv.Atoi(frag[i+1 : j]); k != first+n {
-				return -1
+				n = -1
+				return
 			}
 			n++
 		}
-	}
+	})
 	return n
+}
+
+// unquoted calls f with the index of every byte of frag outside quoted
+// identifiers ("..." and `...`), and reports whether every quote closes.
+func unquoted(frag string, f func(i int)) bool {
+	var quote byte
+	for i := 0; i < len(frag); i++ {
+		switch c := frag[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '`':
+			quote = c
+		default:
+			f(i)
+		}
+	}
+	return quote == 0
 }
 
 // TestSQLPlaceholdersContinue: with the host's args first, Postgres
@@ -339,29 +352,19 @@ func renderLaws(t *rapid.T) {
 	if n := placeholders(d, out, prefix+1); n != len(args)-prefix {
 		t.Fatalf("fragment %s has %d placeholders for %d args (%d host)", out, n, len(args), prefix)
 	}
-	depth := 0
-	var quote byte
-	for i := 0; i < len(out); i++ {
-		c := out[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '`':
-			quote = c
-		case c == '(':
+	depth, unbalanced := 0, false
+	closed := unquoted(out, func(i int) {
+		switch c := out[i]; c {
+		case '(':
 			depth++
-		case c == ')':
+		case ')':
 			depth--
-			if depth < 0 {
-				t.Fatalf("unbalanced %s", out)
-			}
-		case c == ';' || c == '\'' || c == '-':
+			unbalanced = unbalanced || depth < 0
+		case ';', '\'', '-':
 			t.Fatalf("fragment %s has %q outside a quoted identifier", out, c)
 		}
-	}
-	if depth != 0 || quote != 0 {
+	})
+	if depth != 0 || unbalanced || !closed {
 		t.Fatalf("unbalanced %s", out)
 	}
 }
