@@ -12,9 +12,10 @@ import (
 // Build it once with [Compile] (for example when a session is loaded, or
 // cached by member and [Member.Revision]) and evaluate it on every request.
 //
-// A *Member is safe for concurrent use. Its methods never allocate. A nil
-// *Member is valid and denies everything, so a handler that finds no member
-// in its context fails closed.
+// A *Member is safe for concurrent use. Has, Evaluate, EvaluateRecord and
+// Visible never allocate; Scope allocates on its first call per kind only.
+// A nil *Member is valid and denies everything, so a handler that finds no
+// member in its context fails closed.
 type Member struct {
 	org      ID
 	id       ID
