@@ -23,6 +23,12 @@ import (
 // (a NULL is the zero [ID]; a creator kind that is none of the mapped
 // values is an invalid CreatorKind, which nothing matches), and compares.
 //
+// What it cannot see: a field mapped to the wrong column of the right type
+// (the assignee mapped to the creator's column) is read back through the
+// same wrong mapping, so scope and records agree on the wrong data. Pair
+// it with a test that inserts a few known rows and checks what each
+// member lists.
+//
 // CheckScope is for the host's tests: it reads the whole table. It does
 // not import package testing.
 func CheckScope(ctx context.Context, db *sql.DB, d Dialect, from string, m Mapping, member *Member, k Kind) error {
@@ -204,7 +210,7 @@ func scanID(c Column, v any) (ID, error) {
 		return ID{}, nil
 	}
 	bad := func() (ID, error) {
-		return ID{}, fmt.Errorf("teamperm: CheckScope: column %q holds %v (%T), not a %s key: %w", c.Name, v, v, c.Key, ErrInvalidMapping)
+		return ID{}, fmt.Errorf("teamperm: CheckScope: column %q holds %v (%T), not a key of kind %s: %w", c.Name, v, v, c.Key, ErrInvalidMapping)
 	}
 	switch c.Key {
 	case KeyInt:

@@ -167,10 +167,13 @@ func toRefRecord(r teamperm.Record) refRecord {
 	}
 	ck := ""
 	switch r.CreatorKind {
+	case teamperm.CreatorUnknown:
 	case teamperm.CreatorMember:
 		ck = "member"
 	case teamperm.CreatorAutomation:
 		ck = "automation"
+	default:
+		ck = "invalid " + r.CreatorKind.String() // no legacy: matches nothing
 	}
 	return refRecord{
 		Kind:        kind,

@@ -124,6 +124,40 @@ func (s Scope) Tree() Filter {
 	}
 }
 
+// Fields returns the fields [Scope.Tree] tests, in Field order: the
+// columns a [Mapping] must have for this scope (FieldOrganization is not
+// needed with SingleTenant).
+func (s Scope) Fields() []Field {
+	var used [numFields]bool
+	var walk func(f Filter)
+	walk = func(f Filter) {
+		switch f := f.(type) {
+		case And:
+			for _, g := range f {
+				walk(g)
+			}
+		case Or:
+			for _, g := range f {
+				walk(g)
+			}
+		case Eq:
+			used[f.Field] = f.Field < numFields
+		case In:
+			used[f.Field] = f.Field < numFields
+		case CreatorKindIs:
+			used[FieldCreatorKind] = true
+		}
+	}
+	walk(s.Tree())
+	var out []Field
+	for f := Field(1); f < numFields; f++ {
+		if used[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // IsNone reports whether the scope matches no record, so the host can skip
 // the query.
 func (s Scope) IsNone() bool { return s.Filter() == None }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // A Dialect is an SQL dialect the renderer writes: how it quotes
@@ -288,7 +289,9 @@ func (r *renderer) in(f In) error {
 		r.b = append(r.b, "::"...)
 		r.b = append(r.b, pgArrayType[c.Key]...)
 		r.b = append(r.b, ')')
-	case len(vals) >= largeSet && r.d.base() == SQLite:
+	case len(vals) >= largeSet && r.d.base() == SQLite && allUTF8(vals):
+		// JSON text cannot carry bytes that are not UTF-8 (they would
+		// become U+FFFD and match other rows): such sets stay placeholders.
 		js, _ := json.Marshal(vals) // strings and int64s only: cannot fail
 		r.ident(c.Name)
 		r.b = append(r.b, " IN (SELECT value FROM json_each("...)
@@ -304,6 +307,16 @@ func (r *renderer) in(f In) error {
 		r.list(c.Name, false, vals)
 	}
 	return nil
+}
+
+// allUTF8 reports whether every text value of vals is valid UTF-8.
+func allUTF8(vals []any) bool {
+	for _, v := range vals {
+		if s, ok := v.(string); ok && !utf8.ValidString(s) {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *renderer) list(name string, binary bool, vals []any) {
@@ -373,7 +386,7 @@ func (r *renderer) creatorKind(f CreatorKindIs) error {
 // checkKey fails for a zero ID, or one of another kind than column c's.
 func checkKey(c Column, f Field, id ID) error {
 	if id.KeyKind() != c.Key {
-		return fmt.Errorf("teamperm: %s %v is a %s key, column %q holds %s keys: %w", f, id, id.KeyKind(), c.Name, c.Key, ErrInvalidMapping)
+		return fmt.Errorf("teamperm: %s %v is a key of kind %s, column %q holds keys of kind %s: %w", f, id, id.KeyKind(), c.Name, c.Key, ErrInvalidMapping)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -203,7 +204,7 @@ func TestSQLErrors(t *testing.T) {
 		{"missing assignee column", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Assignee = teamperm.Column{} }), "no column for field assignee"},
 		{"missing instance column", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Instance = teamperm.Column{} }), "no column for field instance"},
 		{"missing key kind", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Assignee = teamperm.Column{Name: "assignee_id"} }), "key kind none"},
-		{"key kind mismatch", conv, teamperm.Postgres, with(func(m *teamperm.Mapping) { m.Assignee = teamperm.StringColumn("assignee_id") }), `assignee 42 is a int key, column "assignee_id" holds string keys`},
+		{"key kind mismatch", conv, teamperm.Postgres, with(func(m *teamperm.Mapping) { m.Assignee = teamperm.StringColumn("assignee_id") }), `assignee 42 is a key of kind int, column "assignee_id" holds keys of kind string`},
 		{"injection", conv, teamperm.MySQL, with(func(m *teamperm.Mapping) { m.Assignee.Name = "assignee_id; DROP TABLE users" }), `"assignee_id; DROP TABLE users"`},
 		{"quote", conv, teamperm.Postgres, with(func(m *teamperm.Mapping) { m.Assignee.Name = `a"b` }), `"a\"b"`},
 		{"backtick", conv, teamperm.MySQL, with(func(m *teamperm.Mapping) { m.Assignee.Name = "a`b" }), "a`b"},
@@ -372,3 +373,43 @@ func renderLaws(t *rapid.T) {
 func TestRenderLaws(t *testing.T) { rapid.Check(t, renderLaws) }
 
 func FuzzAppendSQL(f *testing.F) { f.Fuzz(rapid.MakeFuzz(renderLaws)) }
+
+// TestSQLiteLargeSetNotUTF8: a large set with a text key that is not valid
+// UTF-8 cannot travel as JSON (the bytes would become U+FFFD and match
+// another row), so it renders as placeholders, bound byte for byte.
+func TestSQLiteLargeSetNotUTF8(t *testing.T) {
+	keys := []teamperm.ID{teamperm.StringID("a\xffb")}
+	for i := range 40 {
+		keys = append(keys, teamperm.StringID(fmt.Sprint("k", i)))
+	}
+	f := teamperm.In{Field: teamperm.FieldInstance, Values: keys}
+	m := teamperm.Mapping{SingleTenant: true, Instance: teamperm.StringColumn("instance")}
+	frag, args, err := teamperm.AppendSQL(nil, nil, teamperm.SQLite, m, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(frag), "json_each") || len(args) != len(keys) || args[0] != "a\xffb" {
+		t.Errorf("got %s %q, want one placeholder per key", frag, args[:2])
+	}
+}
+
+func TestScopeFields(t *testing.T) {
+	org := teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.FineGrained}
+	rep := mustCompile(t, org, teamperm.SalesRepresentative(teamperm.IntID(42), teamperm.IntID(3)))
+	agent := mustCompile(t, org, teamperm.SupportAgent(teamperm.IntID(43), teamperm.Only(teamperm.IntID(7))))
+	tests := []struct {
+		scope teamperm.Scope
+		want  []teamperm.Field
+	}{
+		{rep.Scope(teamperm.KindDeal), []teamperm.Field{teamperm.FieldOrganization, teamperm.FieldAssignee, teamperm.FieldCreator, teamperm.FieldCreatorKind, teamperm.FieldPipeline}},
+		{rep.Scope(teamperm.KindConversation), []teamperm.Field{teamperm.FieldOrganization}},
+		{agent.Scope(teamperm.KindMessage), []teamperm.Field{teamperm.FieldOrganization, teamperm.FieldInstance, teamperm.FieldAssignee}},
+		{agent.Scope(teamperm.KindContact), []teamperm.Field{teamperm.FieldOrganization, teamperm.FieldInstance}},
+		{mustCompile(t, org, teamperm.Settings{Member: teamperm.IntID(44), Role: teamperm.RoleMember, Denies: teamperm.PermissionSetOf(teamperm.ContactView)}).Scope(teamperm.KindContact), nil},
+	}
+	for _, tt := range tests {
+		if got := tt.scope.Fields(); !slices.Equal(got, tt.want) {
+			t.Errorf("%v: Fields() = %v, want %v", tt.scope, got, tt.want)
+		}
+	}
+}
