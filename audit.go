@@ -30,7 +30,10 @@ const (
 	// InstanceIsolation: members who see every instance of an organisation
 	// that has several.
 	InstanceIsolation
-	// PlanIgnoresSettings: stored settings the plan does not apply.
+	// PlanIgnoresSettings: stored settings the plan does not apply. Among
+	// them may be restrictions (a deny, an instance restriction, a toggle)
+	// that are therefore not in force: a member may have more access than
+	// their settings say.
 	PlanIgnoresSettings
 
 	numConsiderations = iota + 1
@@ -41,6 +44,16 @@ var considerationNames = [numConsiderations]string{"none", "data_protection", "s
 // String returns the consideration's name, such as "data_protection".
 func (c Consideration) String() string {
 	return enumString(considerationNames[:], "Consideration", uint8(c))
+}
+
+// UnmarshalText decodes a consideration's name, exactly.
+func (c *Consideration) UnmarshalText(text []byte) error {
+	v, ok := enumParse(considerationNames[:], string(text))
+	if !ok {
+		return fmt.Errorf("teamperm: consideration %q: %w", text, ErrInvalidSettings)
+	}
+	*c = Consideration(v)
+	return nil
 }
 
 // MarshalText encodes the consideration's name.
@@ -114,7 +127,7 @@ func Audit(t Team) ([]Finding, error) {
 		}
 		if !m.fine {
 			if ignored := ignoredSettings(s); len(ignored) > 0 {
-				add(PlanIgnoresSettings, "has stored settings the plan does not apply: "+joinWords(ignored), "upgrade to Pro to apply them, or clear them")
+				add(PlanIgnoresSettings, "has stored settings the plan does not apply, so restrictions among them are not in force: "+joinWords(ignored), "upgrade to Pro to apply them, or clear them")
 			}
 		}
 	}

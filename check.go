@@ -8,6 +8,11 @@ import (
 	"strconv"
 )
 
+// A Querier runs a query: *sql.DB, *sql.Tx and *sql.Conn all are.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // CheckScope proves a host's mapping and schema right, the way
 // testing/slogtest proves a slog.Handler: it runs the member's scope of
 // kind k as a real query against db and checks every row of from against
@@ -31,7 +36,7 @@ import (
 //
 // CheckScope is for the host's tests: it reads the whole table. It does
 // not import package testing.
-func CheckScope(ctx context.Context, db *sql.DB, d Dialect, from string, m Mapping, member *Member, k Kind) error {
+func CheckScope(ctx context.Context, db Querier, d Dialect, from string, m Mapping, member *Member, k Kind) error {
 	scope := member.Scope(k)
 	where, args, err := scope.AppendSQL(nil, nil, d, m)
 	if err != nil {
@@ -113,7 +118,7 @@ func (m *Mapping) checkColumns() ([]checkColumn, error) {
 	return cols, nil
 }
 
-func queryRecords(ctx context.Context, db *sql.DB, query string, args []any, cols []checkColumn, k Kind, org ID, m *Mapping) (map[Record]int, error) {
+func queryRecords(ctx context.Context, db Querier, query string, args []any, cols []checkColumn, k Kind, org ID, m *Mapping) (map[Record]int, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("teamperm: CheckScope: %s: %w", query, err)

@@ -152,7 +152,8 @@ func apply(s *Settings, e Edit) error {
 //   - only Owners and Admins edit, and only members of their own
 //     organisation;
 //   - nobody edits an Owner, and nobody edits themselves;
-//   - only an Owner edits an Admin, or makes anyone an Admin or an Owner;
+//   - only an Owner edits an Admin, or makes anyone an Admin or an Owner
+//     (an organisation may have several Owners);
 //   - an actor never gives the target access it does not effectively hold
 //     itself: a permission it lacks, an instance it cannot see, or the
 //     chats it cannot see (turning off only-assigned-chats while it is
@@ -203,6 +204,15 @@ func ApplyEdits(actor *Member, org Organization, target Settings, at time.Time, 
 		Before:       target,
 		After:        next,
 	}, nil
+}
+
+// CanEdit reports whether actor may edit the member with settings target
+// at all, by R14's rules on who edits whom (nil if so, else an error
+// wrapping [ErrEditNotAllowed]): for showing a settings form as editable
+// or read-only. Whether a particular edit is allowed also depends on the
+// edit: [ApplyEdits] decides that.
+func CanEdit(actor *Member, org Organization, target Settings) error {
+	return checkEditor(actor, org, target)
 }
 
 // checkEditor applies R14's rules on who may edit whom.

@@ -2,6 +2,7 @@ package teamperm
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -99,6 +100,10 @@ func ParseEdits(data []byte) ([]Edit, error) {
 		})
 	})
 	if err != nil {
+		if !errors.Is(err, ErrInvalidSettings) {
+			// A malformed ID: an ErrInvalidID, and invalid edits too.
+			err = fmt.Errorf("%w (%w)", err, ErrInvalidSettings)
+		}
 		return nil, err
 	}
 	return edits, nil
