@@ -1,0 +1,326 @@
+package main
+
+import (
+	"encoding/csv"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/teamperm/teamperm"
+)
+
+// The JSON API. Lists hand the member's scope to the store, which renders
+// it into the query's WHERE clause; actions on a record ask
+// EvaluateRecord, whose decision maps to 404 (hidden) or 403 (forbidden).
+
+type meBody struct {
+	ID          int64                  `json:"id"`
+	Name        string                 `json:"name"`
+	Setup       string                 `json:"setup"`
+	Role        teamperm.Role          `json:"role"`
+	Plan        teamperm.Plan          `json:"plan"`
+	Permissions teamperm.PermissionSet `json:"permissions"`
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	m, a := actor(r)
+	writeJSON(w, http.StatusOK, meBody{a.ID, a.Name, a.Setup, m.Role(), a.Org.Plan, m.Permissions()})
+}
+
+// mayList answers 403 unless the member holds the view permission of k
+// (R13): without it the scope matches nothing, and saying so beats an
+// empty list that looks like an empty inbox.
+func mayList(w http.ResponseWriter, m *teamperm.Member, k teamperm.Kind) bool {
+	if p, ok := k.ViewPermission(); ok {
+		if d := m.Evaluate(p); !d.Allowed() {
+			deny(w, d)
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) {
+	m, _ := actor(r)
+	if !mayList(w, m, teamperm.KindContact) {
+		return
+	}
+	rows, err := s.store.Contacts(r.Context(), m.Scope(teamperm.KindContact))
+	s.answer(w, r, rows, err)
+}
+
+// exportContacts downloads the contacts the member sees, as CSV; it needs
+// contact.export.
+func (s *Server) exportContacts(w http.ResponseWriter, r *http.Request) {
+	m, _ := actor(r)
+	if d := m.Evaluate(teamperm.ContactExport); !d.Allowed() {
+		deny(w, d)
+		return
+	}
+	rows, err := s.store.Contacts(r.Context(), m.Scope(teamperm.KindContact))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="contacts.csv"`)
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"id", "instance_id", "name", "phone"})
+	for _, c := range rows {
+		cw.Write([]string{strconv.FormatInt(c.ID, 10), strconv.FormatInt(c.Instance, 10), c.Name, c.Phone})
+	}
+	cw.Flush()
+}
+
+func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {
+	m, _ := actor(r)
+	if !mayList(w, m, teamperm.KindConversation) {
+		return
+	}
+	rows, err := s.store.Conversations(r.Context(), m.Scope(teamperm.KindConversation))
+	s.answer(w, r, rows, err)
+}
+
+// conversation loads conversation {id} and decides p on it. It answers
+// and returns false when the conversation is missing or hidden (404) or
+// p is not allowed (403). p zero asks only whether it is visible.
+func (s *Server) conversation(w http.ResponseWriter, r *http.Request, p teamperm.Permission) (Conversation, bool) {
+	m, _ := actor(r)
+	id, ok := pathID(r)
+	if !ok {
+		notFound(w)
+		return Conversation{}, false
+	}
+	c, err := s.store.Conversation(r.Context(), id)
+	if errors.Is(err, errNotFound) {
+		notFound(w)
+		return Conversation{}, false
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return Conversation{}, false
+	}
+	d := m.Visible(c.Record())
+	if p != 0 {
+		d = m.EvaluateRecord(p, c.Record())
+	}
+	if !d.Allowed() {
+		deny(w, d)
+		return Conversation{}, false
+	}
+	return c, true
+}
+
+func (s *Server) getConversation(w http.ResponseWriter, r *http.Request) {
+	if c, ok := s.conversation(w, r, 0); ok {
+		writeJSON(w, http.StatusOK, c)
+	}
+}
+
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
+	m, _ := actor(r)
+	c, ok := s.conversation(w, r, 0)
+	if !ok {
+		return
+	}
+	rows, err := s.store.Messages(r.Context(), c.ID, m.Scope(teamperm.KindMessage))
+	s.answer(w, r, rows, err)
+}
+
+type sendBody struct {
+	Body string `json:"body"`
+}
+
+func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
+	_, a := actor(r)
+	c, ok := s.conversation(w, r, teamperm.ChatSend)
+	if !ok {
+		return
+	}
+	var in sendBody
+	if err := decodeJSON(r, &in); err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		return
+	}
+	if strings.TrimSpace(in.Body) == "" || utf8.RuneCountInString(in.Body) > 4096 {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "body: want 1 to 4096 characters"})
+		return
+	}
+	msg, err := s.store.AddMessage(r.Context(), Message{Conversation: c.ID, Author: ref(a.ID), Body: in.Body, SentAt: s.now().UTC().Truncate(time.Second)})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, msg)
+}
+
+type assignBody struct {
+	Assignee *int64 `json:"assignee"` // null unassigns
+}
+
+// assignConversation needs chat.assign on the conversation; the new
+// assignee must be a member of the organisation who can see the
+// conversation once assigned (say, not a contractor on another instance).
+func (s *Server) assignConversation(w http.ResponseWriter, r *http.Request) {
+	_, a := actor(r)
+	c, ok := s.conversation(w, r, teamperm.ChatAssign)
+	if !ok {
+		return
+	}
+	var in assignBody
+	if err := decodeJSON(r, &in); err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		return
+	}
+	var to int64
+	if in.Assignee != nil {
+		to = *in.Assignee
+		target, err := s.store.Account(r.Context(), to)
+		if errors.Is(err, errNotFound) || err == nil && target.Org.ID != a.Org.ID {
+			writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: "assignee: no such member"})
+			return
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		tm, err := target.Compile()
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		after := c.Record()
+		after.Assignee = teamperm.IntID(to)
+		if !tm.Visible(after).Allowed() {
+			writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: "assignee: " + target.Name + " cannot see this conversation"})
+			return
+		}
+	}
+	if err := s.store.Assign(r.Context(), c.ID, to); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c.Assignee = ref(to)
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) listDeals(w http.ResponseWriter, r *http.Request) {
+	m, _ := actor(r)
+	rows, err := s.store.Deals(r.Context(), m.Scope(teamperm.KindDeal))
+	s.answer(w, r, rows, err)
+}
+
+// teamMember loads member {id} of the actor's organisation, for the
+// permission endpoints. A member of another organisation does not exist.
+func (s *Server) teamMember(w http.ResponseWriter, r *http.Request) (Account, bool) {
+	_, a := actor(r)
+	id, ok := pathID(r)
+	if !ok {
+		notFound(w)
+		return Account{}, false
+	}
+	target, err := s.store.Account(r.Context(), id)
+	if errors.Is(err, errNotFound) || err == nil && target.Org.ID != a.Org.ID {
+		notFound(w)
+		return Account{}, false
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return Account{}, false
+	}
+	return target, true
+}
+
+// mayView says who may look at a member's settings and inbox: the member,
+// and the organisation's owners and admins. teamperm has no permission
+// for this; it is the host's rule.
+func mayView(m *teamperm.Member, target Account) bool {
+	return m.ID() == target.Settings.Member || m.Role() == teamperm.RoleOwner || m.Role() == teamperm.RoleAdmin
+}
+
+func (s *Server) getPermissions(w http.ResponseWriter, r *http.Request) {
+	m, a := actor(r)
+	target, ok := s.teamMember(w, r)
+	if !ok {
+		return
+	}
+	if !mayView(m, target) {
+		writeJSON(w, http.StatusForbidden, errorBody{Error: "only owners and admins see other members' permissions"})
+		return
+	}
+	x, err := teamperm.NewMatrix(a.Org.Teamperm(), target.Settings)
+	s.answer(w, r, x, err)
+}
+
+type editResult struct {
+	Settings teamperm.Settings `json:"settings"`
+	Change   teamperm.Change   `json:"change"`
+}
+
+// editPermissions applies a JSON array of edits, as the settings page
+// sends them, to member {id}.
+func (s *Server) editPermissions(w http.ResponseWriter, r *http.Request) {
+	target, ok := s.teamMember(w, r)
+	if !ok {
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		return
+	}
+	edits, err := teamperm.ParseEdits(body)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		return
+	}
+	res, status, err := s.edit(r, target, edits)
+	if err != nil {
+		if status == http.StatusInternalServerError {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, status, errorBody{Error: err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// edit is the one path by which permissions change, for the API and the
+// settings page alike: teamperm.ApplyEdits checks the actor's right to
+// make the edits (R14) and the plan, then the store saves the new
+// settings together with the change record, unless they changed meanwhile.
+// On error it returns the HTTP status that says why.
+func (s *Server) edit(r *http.Request, target Account, edits []teamperm.Edit) (editResult, int, error) {
+	m, a := actor(r)
+	next, change, err := teamperm.ApplyEdits(m, a.Org.Teamperm(), target.Settings, s.now().UTC(), edits...)
+	switch {
+	case errors.Is(err, teamperm.ErrUpgradeRequired):
+		return editResult{}, http.StatusPaymentRequired, err
+	case errors.Is(err, teamperm.ErrEditNotAllowed):
+		return editResult{}, http.StatusForbidden, err
+	case err != nil:
+		return editResult{}, http.StatusBadRequest, err
+	}
+	switch err := s.store.SaveSettings(r.Context(), change); {
+	case errors.Is(err, errConflict):
+		return editResult{}, http.StatusConflict, err
+	case err != nil:
+		return editResult{}, http.StatusInternalServerError, err
+	}
+	s.log.Info("permissions changed", "change", change)
+	return editResult{next, change}, http.StatusOK, nil
+}
+
+// answer writes v as JSON, or fails with err.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, v any, err error) {
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium returns the browser to drive: $CHROME_PATH, or the first of
+// chromium, chromium-browser and google-chrome on PATH; "" when none.
+func chromium() string {
+	if p := os.Getenv("CHROME_PATH"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// TestBrowser drives headless Chromium through the HTML pages as a person
+// would: sign in as the owner, open the support agent's settings, turn
+// off "Only view assigned chats", save, and see the agent's inbox grow;
+// then sign in as the agent and see the same. Set INBOX_SCREENSHOTS to a
+// directory to keep screenshots of the pages.
+func TestBrowser(t *testing.T) {
+	path := chromium()
+	if path == "" {
+		t.Skip("no Chromium: neither CHROME_PATH nor chromium, chromium-browser or google-chrome on PATH; the browser test is skipped (Debian: apt-get install chromium)")
+	}
+	srv := httptest.NewServer(newHandler(newStore(t, "sqlite"))) // 127.0.0.1, a free port
+	defer srv.Close()
+
+	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-domain-reliability", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	defer cancelBrowser()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+
+	shots := os.Getenv("INBOX_SCREENSHOTS")
+	screenshot := func(name string) {
+		t.Helper()
+		if shots == "" {
+			return
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	do := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eval := func(js string) int {
+		t.Helper()
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	const rows = `document.querySelectorAll("tr.conversation").length`
+	const assignedOnly = `document.getElementById("only_assigned_chats").checked ? 1 : 0`
+
+	// Sign in as the owner, on the sign-in page.
+	do(chromedp.Navigate(srv.URL+"/"), chromedp.Click(chromedp.ID("signin-1")), chromedp.WaitVisible(chromedp.CSS(".counts")))
+
+	// The support agent's inbox, seen by the owner: the chats assigned to
+	// him on Acme Support and Bloom (1, 2, 8).
+	do(chromedp.Navigate(srv.URL+"/members/4/inbox"), chromedp.WaitVisible(chromedp.ID("conversations")))
+	screenshot("inbox-before")
+	if n := eval(rows); n != 3 {
+		t.Errorf("the agent's inbox lists %d conversations, want 3", n)
+	}
+
+	// The agent's settings: turn off "Only view assigned chats", save.
+	do(chromedp.Navigate(srv.URL+"/team/4"), chromedp.WaitVisible(chromedp.ID("only_assigned_chats")))
+	screenshot("team-before")
+	if eval(assignedOnly) != 1 {
+		t.Error(`"Only view assigned chats" is off before the change`)
+	}
+	do(chromedp.Click(chromedp.ID("only_assigned_chats")), chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("saved")))
+	screenshot("team-after")
+	if got := text("#saved"); got != "Changes saved." || eval(assignedOnly) != 0 {
+		t.Errorf(`after saving: notice %q, "Only view assigned chats" %d`, got, eval(assignedOnly))
+	}
+
+	// His inbox now: every chat of Acme Support and Bloom (1 to 9).
+	do(chromedp.Navigate(srv.URL+"/members/4/inbox"), chromedp.WaitVisible(chromedp.ID("conversations")))
+	screenshot("inbox-after")
+	if n, count := eval(rows), text("#count-conversations b"); n != 9 || count != "9" {
+		t.Errorf("the agent's inbox lists %d conversations (count %q), want 9", n, count)
+	}
+
+	// And as the agent himself.
+	do(chromedp.Navigate(srv.URL+"/"), chromedp.Click(chromedp.ID("signin-4")), chromedp.WaitVisible(chromedp.ID("conversations")))
+	if n := eval(rows); n != 9 {
+		t.Errorf("signed in as the agent: %d conversations, want 9", n)
+	}
+	screenshot("inbox-agent")
+}

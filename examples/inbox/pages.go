@@ -1,0 +1,537 @@
+package main
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/teamperm/teamperm"
+)
+
+// The HTML pages: server-rendered with html/template from templates/,
+// embedded in the binary. No JavaScript.
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+func parsePages() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"money": func(cents int64) string { return fmt.Sprintf("$%d", cents/100) },
+	}
+	pages := map[string]*template.Template{}
+	for _, name := range []string{"signin", "team", "inbox", "error"} {
+		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return pages
+}
+
+// layout is what every page's frame shows.
+type layout struct {
+	Title  string
+	Viewer *Account // nil when signed out
+	Nav    string   // "inbox", "team" or ""
+}
+
+// render executes page into a buffer first, so that a template error
+// becomes a clean 500.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	var buf bytes.Buffer
+	if err := s.pages[page].ExecuteTemplate(&buf, "layout", data); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	buf.WriteTo(w)
+}
+
+type errorPage struct {
+	layout
+	Status  int
+	Message string
+}
+
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	_, a := actor(r)
+	s.render(w, r, status, "error", errorPage{layout{Title: http.StatusText(status), Viewer: &a}, status, msg})
+}
+
+// The sign-in page stands in for a real login: pick a member, get a
+// cookie with their key.
+
+type signinPage struct {
+	layout
+	Teams []Team
+}
+
+// signInPage lists the seed's two organisations' members.
+func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
+	data := signinPage{layout: layout{Title: "Sign in"}}
+	for _, org := range []int64{acme, globex} {
+		t, err := s.store.Team(r.Context(), org)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		data.Teams = append(data.Teams, t)
+	}
+	s.render(w, r, http.StatusOK, "signin", data)
+}
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PostFormValue("member"), 10, 64)
+	if err != nil || id <= 0 {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: memberCookie, Value: strconv.FormatInt(id, 10), Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/inbox", http.StatusSeeOther)
+}
+
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: memberCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) myInbox(w http.ResponseWriter, r *http.Request) {
+	_, a := actor(r)
+	http.Redirect(w, r, fmt.Sprintf("/members/%d/inbox", a.ID), http.StatusSeeOther)
+}
+
+func (s *Server) teamIndex(w http.ResponseWriter, r *http.Request) {
+	_, a := actor(r)
+	http.Redirect(w, r, fmt.Sprintf("/team/%d", a.ID), http.StatusSeeOther)
+}
+
+// pageMember loads member {id} of the viewer's organisation whom the
+// viewer may look at, or answers with an error page.
+func (s *Server) pageMember(w http.ResponseWriter, r *http.Request) (Team, Account, bool) {
+	m, a := actor(r)
+	id, ok := pathID(r)
+	team, err := s.store.Team(r.Context(), a.Org.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return Team{}, Account{}, false
+	}
+	target, found := team.Member(id)
+	switch {
+	case !ok || !found:
+		s.errorPage(w, r, http.StatusNotFound, "There is no such member in your team.")
+		return Team{}, Account{}, false
+	case !mayView(m, target):
+		s.errorPage(w, r, http.StatusForbidden, "Only owners and admins look at other members' settings and inboxes.")
+		return Team{}, Account{}, false
+	}
+	return team, target, true
+}
+
+// The team settings page: the permission matrix of one member, as
+// teamperm.NewMatrix lays it out, in a form that saves through the same
+// edit path as the API.
+
+type teamPage struct {
+	layout
+	Team      Team
+	Target    Account
+	Matrix    teamperm.Matrix
+	Editable  bool
+	ReadOnly  string // why the form cannot be saved, when it cannot
+	Instances []option
+	Pipelines []option
+	Saved     bool
+	Error     string
+	History   []historyEntry
+}
+
+// option is one instance or pipeline checkbox.
+type option struct {
+	ID      int64
+	Name    string
+	Checked bool
+}
+
+type historyEntry struct {
+	At    string
+	Actor string
+	Edits []string
+}
+
+func (s *Server) teamPage(w http.ResponseWriter, r *http.Request) {
+	team, target, ok := s.pageMember(w, r)
+	if !ok {
+		return
+	}
+	data, err := s.teamPageData(r, team, target)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	data.Saved = r.URL.Query().Get("saved") != ""
+	s.render(w, r, http.StatusOK, "team", data)
+}
+
+func (s *Server) teamPageData(r *http.Request, team Team, target Account) (teamPage, error) {
+	m, a := actor(r)
+	x, err := teamperm.NewMatrix(team.Org.Teamperm(), target.Settings)
+	if err != nil {
+		return teamPage{}, err
+	}
+	data := teamPage{
+		layout: layout{Title: "Team settings: " + target.Name, Viewer: &a, Nav: "team"},
+		Team:   team, Target: target, Matrix: x,
+	}
+	// Whether the viewer may edit the target at all: teamperm has no
+	// question for it, so ask ApplyEdits about a change of nothing.
+	_, _, err = teamperm.ApplyEdits(m, team.Org.Teamperm(), target.Settings, s.now(), teamperm.SetRole{Role: target.Settings.Role})
+	data.Editable = err == nil
+	if err != nil {
+		data.ReadOnly = editRefusal(err)
+	}
+	for _, in := range team.Instances {
+		data.Instances = append(data.Instances, option{in.ID, in.Name, slices.Contains(x.Instances.IDs, teamperm.IntID(in.ID))})
+	}
+	for _, p := range team.Pipelines {
+		data.Pipelines = append(data.Pipelines, option{p.ID, p.Name, slices.Contains(x.Pipelines.IDs, teamperm.IntID(p.ID))})
+	}
+	changes, err := s.store.Changes(r.Context(), team.Org.ID, target.ID)
+	if err != nil {
+		return teamPage{}, err
+	}
+	for _, sc := range slices.Backward(changes) {
+		h, err := history(team, sc)
+		if err != nil {
+			return teamPage{}, err
+		}
+		data.History = append(data.History, h)
+	}
+	return data, nil
+}
+
+// editRefusal says why an edit was refused, for the page.
+func editRefusal(err error) string {
+	switch {
+	case errors.Is(err, teamperm.ErrUpgradeRequired):
+		return teamperm.UpgradeMessage
+	case errors.Is(err, teamperm.ErrEditNotAllowed):
+		return "You cannot change these settings: " + err.Error()
+	}
+	return err.Error()
+}
+
+// history reads one audit entry back. teamperm.Change marshals to JSON
+// but has no decoder, so the page reads the fields it shows itself.
+func history(team Team, sc StoredChange) (historyEntry, error) {
+	var c struct {
+		Actor int64           `json:"actor"`
+		At    time.Time       `json:"at"`
+		Edits json.RawMessage `json:"edits"`
+	}
+	if err := json.Unmarshal(sc.Change, &c); err != nil {
+		return historyEntry{}, fmt.Errorf("permission change %d: %w", sc.ID, err)
+	}
+	edits, err := teamperm.ParseEdits(c.Edits)
+	if err != nil {
+		return historyEntry{}, fmt.Errorf("permission change %d: %w", sc.ID, err)
+	}
+	h := historyEntry{At: c.At.UTC().Format("2006-01-02 15:04 UTC"), Actor: fmt.Sprintf("member %d", c.Actor)}
+	if a, ok := team.Member(c.Actor); ok {
+		h.Actor = a.Name
+	}
+	for _, e := range edits {
+		h.Edits = append(h.Edits, e.String())
+	}
+	return h, nil
+}
+
+func (s *Server) saveTeamPage(w http.ResponseWriter, r *http.Request) {
+	team, target, ok := s.pageMember(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	if r.PostFormValue("revision") != strconv.FormatUint(target.Settings.Revision, 10) {
+		s.teamPageError(w, r, team, target, http.StatusConflict, "Someone changed these settings meanwhile; here they are now. Make your change again.")
+		return
+	}
+	x, err := teamperm.NewMatrix(team.Org.Teamperm(), target.Settings)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	edits, err := formEdits(x, target.Settings, r)
+	if err != nil {
+		s.teamPageError(w, r, team, target, http.StatusBadRequest, err.Error())
+		return
+	}
+	if len(edits) == 0 {
+		http.Redirect(w, r, r.URL.Path, http.StatusSeeOther)
+		return
+	}
+	if _, status, err := s.edit(r, target, edits); err != nil {
+		if status == http.StatusInternalServerError {
+			s.fail(w, r, err)
+			return
+		}
+		s.teamPageError(w, r, team, target, status, editRefusal(err))
+		return
+	}
+	http.Redirect(w, r, r.URL.Path+"?saved=1", http.StatusSeeOther)
+}
+
+func (s *Server) teamPageError(w http.ResponseWriter, r *http.Request, team Team, target Account, status int, msg string) {
+	data, err := s.teamPageData(r, team, target)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	data.Error = msg
+	s.render(w, r, status, "team", data)
+}
+
+// formEdits turns the submitted form into edits against the member's
+// stored settings: only what differs, and only what the matrix does not
+// lock (a disabled checkbox is not submitted). A role change is saved on
+// its own, since the role decides what the permissions' defaults are.
+func formEdits(x teamperm.Matrix, cur teamperm.Settings, r *http.Request) ([]teamperm.Edit, error) {
+	if x.Locked != "" {
+		return nil, nil
+	}
+	if name := r.PostFormValue("role"); name != "" {
+		role, err := teamperm.ParseRole(name)
+		if err != nil {
+			return nil, err
+		}
+		if role != cur.Role {
+			return []teamperm.Edit{teamperm.SetRole{Role: role}}, nil
+		}
+	}
+	var edits []teamperm.Edit
+	checked := map[string]bool{}
+	for _, v := range r.PostForm["perm"] {
+		checked[v] = true
+	}
+	for _, c := range x.Categories {
+		for _, p := range c.Permissions {
+			want := checked[p.Permission.String()]
+			if p.Locked != "" || want == p.Effective {
+				continue
+			}
+			switch {
+			case want == p.RoleDefault:
+				edits = append(edits, teamperm.ClearOverride{Permission: p.Permission})
+			case want:
+				edits = append(edits, teamperm.Grant{Permission: p.Permission})
+			default:
+				edits = append(edits, teamperm.Deny{Permission: p.Permission})
+			}
+		}
+	}
+	if x.OnlyAssigned.Locked == "" {
+		if on := r.PostFormValue("only_assigned_chats") == "on"; on != cur.OnlyAssignedChats {
+			edits = append(edits, teamperm.SetOnlyAssignedChats{On: on})
+		}
+	}
+	if x.OnlyCreated.Locked == "" {
+		if on := r.PostFormValue("only_created_deals") == "on"; on != cur.OnlyCreatedDeals {
+			edits = append(edits, teamperm.SetOnlyCreatedDeals{On: on})
+		}
+	}
+	access := func(mode string, ids []string) (teamperm.Access, error) {
+		if mode != "specific" {
+			return teamperm.Access{}, nil
+		}
+		keys := []teamperm.ID{}
+		for _, v := range ids {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return teamperm.Access{}, fmt.Errorf("%q is not a key", v)
+			}
+			keys = append(keys, teamperm.IntID(n))
+		}
+		return teamperm.Only(keys...), nil
+	}
+	if x.Instances.Locked == "" {
+		a, err := access(r.PostFormValue("instances"), r.PostForm["instance"])
+		if err != nil {
+			return nil, err
+		}
+		if !a.Equal(cur.Instances) {
+			edits = append(edits, teamperm.SetInstances{Access: a})
+		}
+	}
+	if x.Pipelines.Locked == "" {
+		a, err := access(r.PostFormValue("pipelines"), r.PostForm["pipeline"])
+		if err != nil {
+			return nil, err
+		}
+		if !a.Equal(cur.Pipelines) {
+			edits = append(edits, teamperm.SetPipelines{Access: a})
+		}
+	}
+	return edits, nil
+}
+
+// The inbox as one member sees it. A viewer looking at someone else's
+// inbox sees only what both of them may see: the two scopes are ANDed in
+// the one query, so an admin limited to one brand cannot peek at other
+// brands through a colleague's inbox.
+
+type inboxPage struct {
+	layout
+	Team          Team
+	Target        Account
+	Others        bool // the viewer is not the target
+	Counts        []count
+	Restrictions  []string
+	Conversations []inboxRow
+}
+
+type count struct {
+	Label string
+	N     int
+}
+
+type inboxRow struct {
+	ID       int64
+	Subject  string
+	Contact  string
+	Instance string
+	Assignee string
+}
+
+func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request) {
+	viewer, a := actor(r)
+	team, target, ok := s.pageMember(w, r)
+	if !ok {
+		return
+	}
+	tm, err := target.Compile()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	scopes := func(k teamperm.Kind) []teamperm.Scope {
+		if tm.ID() == viewer.ID() {
+			return []teamperm.Scope{tm.Scope(k)}
+		}
+		return []teamperm.Scope{tm.Scope(k), viewer.Scope(k)}
+	}
+	data := inboxPage{
+		layout: layout{Title: "Inbox: " + target.Name, Viewer: &a, Nav: "inbox"},
+		Team:   team, Target: target, Others: tm.ID() != viewer.ID(),
+	}
+	x, err := teamperm.NewMatrix(team.Org.Teamperm(), target.Settings)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	data.Restrictions = restrictions(team, x)
+	ctx := r.Context()
+	for _, k := range []struct {
+		label string
+		kind  teamperm.Kind
+	}{{"contacts", teamperm.KindContact}, {"conversations", teamperm.KindConversation}, {"messages", teamperm.KindMessage}, {"deals", teamperm.KindDeal}} {
+		n, err := s.store.Count(ctx, k.kind, scopes(k.kind)...)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		data.Counts = append(data.Counts, count{k.label, n})
+	}
+	convs, err := s.store.Conversations(ctx, scopes(teamperm.KindConversation)...)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	contacts, err := s.store.Contacts(ctx, scopes(teamperm.KindContact)...)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	names := map[int64]string{}
+	for _, c := range contacts {
+		names[c.ID] = c.Name
+	}
+	instances := map[int64]string{}
+	for _, in := range team.Instances {
+		instances[in.ID] = in.Name
+	}
+	for _, c := range convs {
+		row := inboxRow{ID: c.ID, Subject: c.Subject, Contact: names[c.Contact], Instance: instances[c.Instance], Assignee: "unassigned"}
+		if row.Contact == "" {
+			row.Contact = fmt.Sprintf("contact #%d", c.Contact)
+		}
+		if m, ok := team.Member(int64(c.Assignee)); ok {
+			row.Assignee = m.Name
+		}
+		data.Conversations = append(data.Conversations, row)
+	}
+	s.render(w, r, http.StatusOK, "inbox", data)
+}
+
+// restrictions describes, for people, the stored settings that shape what
+// a member sees, and why one does not apply (the plan, the role).
+func restrictions(team Team, x teamperm.Matrix) []string {
+	var out []string
+	why := map[string]string{"requires_pro": "needs Pro", "role": "members only", "owner": "owners are unrestricted"}
+	add := func(text string, applies bool, locked string) {
+		if !applies {
+			text += " (not applied: " + why[locked] + ")"
+		}
+		out = append(out, text)
+	}
+	names := func(ids []teamperm.ID, lookup func(int64) (string, bool)) string {
+		var b []byte
+		for i, id := range ids {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			n, _ := id.Int()
+			name, ok := lookup(n)
+			if !ok {
+				name = strconv.FormatInt(n, 10)
+			}
+			b = append(b, name...)
+		}
+		return string(b)
+	}
+	instance := func(id int64) (string, bool) {
+		for _, in := range team.Instances {
+			if in.ID == id {
+				return in.Name, true
+			}
+		}
+		return "", false
+	}
+	pipeline := func(id int64) (string, bool) {
+		for _, p := range team.Pipelines {
+			if p.ID == id {
+				return p.Name, true
+			}
+		}
+		return "", false
+	}
+	if !x.Instances.All {
+		add("instances: "+names(x.Instances.IDs, instance), x.Instances.Applies, x.Instances.Locked)
+	}
+	if x.OnlyAssigned.On {
+		add("only assigned chats", x.OnlyAssigned.Applies, x.OnlyAssigned.Locked)
+	}
+	if x.OnlyCreated.On {
+		add("only created deals", x.OnlyCreated.Applies, x.OnlyCreated.Locked)
+	}
+	if !x.Pipelines.All {
+		add("pipelines: "+names(x.Pipelines.IDs, pipeline), x.Pipelines.Applies, x.Pipelines.Locked)
+	}
+	return out
+}

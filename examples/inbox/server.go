@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/teamperm/teamperm"
+)
+
+// Server is the inbox service: the JSON API under /api/ and the HTML pages.
+type Server struct {
+	store Store
+	now   func() time.Time
+	log   *slog.Logger
+	pages map[string]*template.Template
+}
+
+// NewServer returns the service over store. now dates sent messages and
+// permission changes; log gets the errors that answer 500.
+func NewServer(store Store, now func() time.Time, log *slog.Logger) *Server {
+	return &Server{store: store, now: now, log: log, pages: parsePages()}
+}
+
+// Handler returns the routes. Every route but the sign-in page needs a
+// member: the X-Member header (what a real service's session would
+// provide) or, for the pages, the cookie the sign-in page sets.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	api := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.identify(h, s.unauthorizedJSON)) }
+	page := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.identify(h, s.signInFirst)) }
+
+	api("GET /api/me", s.me)
+	api("GET /api/contacts", s.listContacts)
+	api("GET /api/contacts/export", s.exportContacts)
+	api("GET /api/conversations", s.listConversations)
+	api("GET /api/conversations/{id}", s.getConversation)
+	api("GET /api/conversations/{id}/messages", s.listMessages)
+	api("POST /api/conversations/{id}/messages", s.sendMessage)
+	api("POST /api/conversations/{id}/assign", s.assignConversation)
+	api("GET /api/deals", s.listDeals)
+	api("GET /api/members/{id}/permissions", s.getPermissions)
+	api("POST /api/members/{id}/permissions", s.editPermissions)
+
+	mux.HandleFunc("GET /{$}", s.signInPage)
+	mux.HandleFunc("POST /session", s.signIn)
+	mux.HandleFunc("POST /session/end", s.signOut)
+	page("GET /inbox", s.myInbox)
+	page("GET /team", s.teamIndex)
+	page("GET /team/{id}", s.teamPage)
+	page("POST /team/{id}", s.saveTeamPage)
+	page("GET /members/{id}/inbox", s.inboxPage)
+
+	// Forms post with the cookie: refuse cross-origin writes.
+	return http.NewCrossOriginProtection().Handler(mux)
+}
+
+// memberCookie carries the signed-in member's key for the HTML pages.
+// It stands in for a session, as X-Member does for API clients.
+const memberCookie = "inbox_member"
+
+type accountKey struct{}
+
+// identify compiles the member of the request from their stored settings
+// and puts it into the request's context with teamperm.NewContext, with
+// the member's Account beside it. A request without a known member never
+// reaches next.
+func (s *Server) identify(next http.Handler, unknown http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw := r.Header.Get("X-Member")
+		if raw == "" {
+			if c, err := r.Cookie(memberCookie); err == nil {
+				raw = c.Value
+			}
+		}
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || id <= 0 {
+			unknown(w, r)
+			return
+		}
+		acct, err := s.store.Account(r.Context(), id)
+		if errors.Is(err, errNotFound) {
+			unknown(w, r)
+			return
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		m, err := acct.Compile()
+		if err != nil { // settings that do not compile deny, loudly
+			s.fail(w, r, err)
+			return
+		}
+		ctx := teamperm.NewContext(r.Context(), m)
+		ctx = context.WithValue(ctx, accountKey{}, acct)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// actor returns the compiled member of the request and their account. A
+// handler reached without identify gets nil, which teamperm treats as a
+// member who may do nothing.
+func actor(r *http.Request) (*teamperm.Member, Account) {
+	m, _ := teamperm.FromContext(r.Context())
+	a, _ := r.Context().Value(accountKey{}).(Account)
+	return m, a
+}
+
+func (s *Server) unauthorizedJSON(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unknown member: send the X-Member header with a member's ID"})
+}
+
+func (s *Server) signInFirst(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+type errorBody struct {
+	Error      string `json:"error"`
+	Permission string `json:"permission,omitempty"`
+}
+
+// notFound is the one answer for a record that does not exist and for a
+// record the member may not see (R8): same status, same body.
+func notFound(w http.ResponseWriter) {
+	writeJSON(w, http.StatusNotFound, errorBody{Error: "not found"})
+}
+
+// deny answers a denying decision: 404 for a hidden record, 403 for a
+// missing permission, naming the permission (the member may see the
+// record, so nothing leaks).
+func deny(w http.ResponseWriter, d teamperm.Decision) {
+	err := d.Err()
+	switch {
+	case errors.Is(err, teamperm.ErrNotFound):
+		notFound(w)
+	default:
+		writeJSON(w, http.StatusForbidden, errorBody{Error: "forbidden", Permission: d.DecidedBy().String()})
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// fail answers 500 and logs err; the client learns nothing more.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	http.Error(w, "internal error", http.StatusInternalServerError)
+}
+
+// pathID returns the key in the path's {id}; a malformed key is a key
+// that does not exist.
+func pathID(r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	return id, err == nil && id > 0
+}
+
+// decodeJSON reads a small JSON body strictly into v.
+func decodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("request body: %w", err)
+	}
+	if dec.More() {
+		return errors.New("request body: more than one JSON value")
+	}
+	return nil
+}
