@@ -73,35 +73,49 @@ func (r Reason) String() string { return enumString(reasonNames[:], "Reason", ui
 // Decision can only come from this package. Decisions are comparable with
 // ==.
 type Decision struct {
-	m       *Member // who was asked about; nil for a zero Decision or a nil Member
-	outcome Outcome
-	reason  Reason
-	perm    Permission // the permission asked about (zero for Visible)
-	by      Permission // the permission that decided: perm, or the kind's view permission
-	kind    Kind       // the record's kind (zero without a record)
+	m *Member // who was asked about; nil for a zero Decision or a nil Member
+	v verdict
 }
 
+// A verdict packs a decision's small fields into one word, so that a
+// Decision is two machine words and travels in registers:
+// outcome | reason<<8 | perm<<16 | by<<24 | kind<<32, where perm is the
+// permission asked about (zero for Visible), by the permission that
+// decided (perm, or the kind's view permission) and kind the record's kind
+// (zero without a record).
+type verdict uint64
+
+func mkVerdict(o Outcome, r Reason, perm, by Permission, k Kind) verdict {
+	return verdict(o) | verdict(r)<<8 | verdict(perm)<<16 | verdict(by)<<24 | verdict(k)<<32
+}
+
+func (v verdict) outcome() Outcome { return Outcome(v) }
+func (v verdict) reason() Reason   { return Reason(v >> 8) }
+func (v verdict) perm() Permission { return Permission(v >> 16) }
+func (v verdict) by() Permission   { return Permission(v >> 24) }
+func (v verdict) kind() Kind       { return Kind(v >> 32) }
+
 // Allowed reports whether the member may do what was asked.
-func (d Decision) Allowed() bool { return d.outcome == OutcomeAllow }
+func (d Decision) Allowed() bool { return d.v.outcome() == OutcomeAllow }
 
 // Outcome returns allow, forbidden or not found.
-func (d Decision) Outcome() Outcome { return d.outcome }
+func (d Decision) Outcome() Outcome { return d.v.outcome() }
 
 // Reason returns the rule that decided.
-func (d Decision) Reason() Reason { return d.reason }
+func (d Decision) Reason() Reason { return d.v.reason() }
 
 // Permission returns the permission asked about; zero for [Member.Visible].
-func (d Decision) Permission() Permission { return d.perm }
+func (d Decision) Permission() Permission { return d.v.perm() }
 
 // DecidedBy returns the permission whose presence or absence decided: the
 // one asked about, or the record kind's view permission when the member
 // lacks it (a member denied chat.view gets not found for chat.send on a
 // conversation). It is zero when no permission decided (a restriction, a
 // deal, which needs no permission, or a record of another organisation).
-func (d Decision) DecidedBy() Permission { return d.by }
+func (d Decision) DecidedBy() Permission { return d.v.by() }
 
 // Kind returns the kind of the record asked about; zero without a record.
-func (d Decision) Kind() Kind { return d.kind }
+func (d Decision) Kind() Kind { return d.v.kind() }
 
 // Member returns the ID of the member the decision is about.
 func (d Decision) Member() ID { return d.m.ID() }
@@ -129,20 +143,20 @@ func (d Decision) Err() error {
 // "forbidden contact.export: role_default (member 42, role member, revision 3)".
 func (d Decision) String() string {
 	var b strings.Builder
-	b.WriteString(d.outcome.String())
-	if d.perm != 0 {
+	b.WriteString(d.v.outcome().String())
+	if d.v.perm() != 0 {
 		b.WriteByte(' ')
-		b.WriteString(d.perm.String())
+		b.WriteString(d.v.perm().String())
 	}
-	if d.kind != 0 {
+	if d.v.kind() != 0 {
 		b.WriteString(" on ")
-		b.WriteString(d.kind.String())
+		b.WriteString(d.v.kind().String())
 	}
 	b.WriteString(": ")
-	b.WriteString(d.reason.String())
-	if d.by != 0 && d.by != d.perm {
+	b.WriteString(d.v.reason().String())
+	if d.v.by() != 0 && d.v.by() != d.v.perm() {
 		b.WriteString(" of ")
-		b.WriteString(d.by.String())
+		b.WriteString(d.v.by().String())
 	}
 	fmt.Fprintf(&b, " (member %v, role %v, revision %d)", d.m.ID(), d.m.Role(), d.m.Revision())
 	return b.String()
@@ -154,7 +168,7 @@ func (d Decision) String() string {
 // record, who must only learn that it was not found.
 func (d Decision) Explain() string {
 	var verdict string
-	switch d.outcome {
+	switch d.v.outcome() {
 	case OutcomeAllow:
 		verdict = "Allowed"
 	case OutcomeNotFound:
@@ -163,19 +177,19 @@ func (d Decision) Explain() string {
 		verdict = "Denied"
 	}
 	what := "this"
-	if p := d.by; p.IsValid() {
+	if p := d.v.by(); p.IsValid() {
 		what = fmt.Sprintf("%s (%s)", p, p.Description())
 	}
 	var why string
-	switch d.reason {
+	switch d.v.reason() {
 	case ReasonNone:
 		why = "no member was evaluated, so everything is denied."
 	case ReasonOwner:
 		why = "owners hold every permission and cannot be restricted."
 	case ReasonRoleDefault:
-		if d.by == 0 && d.kind == KindDeal {
+		if d.v.by() == 0 && d.v.kind() == KindDeal {
 			why = "deals need no permission beyond membership of the organisation."
-		} else if d.m.Role().Defaults().Has(d.by) {
+		} else if d.m.Role().Defaults().Has(d.v.by()) {
 			why = fmt.Sprintf("the %s role includes %s by default.", d.m.Role(), what)
 		} else {
 			why = fmt.Sprintf("the %s role does not include %s by default.", d.m.Role(), what)
@@ -199,7 +213,7 @@ func (d Decision) Explain() string {
 	case ReasonInvalidRequest:
 		why = "an invalid permission or record kind was asked about."
 	default:
-		why = d.reason.String() + "."
+		why = d.v.reason().String() + "."
 	}
 	return verdict + ": " + why
 }
@@ -209,13 +223,13 @@ func (d Decision) Explain() string {
 func (d Decision) LogValue() slog.Value {
 	attrs := make([]slog.Attr, 0, 6)
 	attrs = append(attrs,
-		slog.String("outcome", d.outcome.String()),
-		slog.String("reason", d.reason.String()))
-	if d.perm != 0 {
-		attrs = append(attrs, slog.String("permission", d.perm.String()))
+		slog.String("outcome", d.v.outcome().String()),
+		slog.String("reason", d.v.reason().String()))
+	if d.v.perm() != 0 {
+		attrs = append(attrs, slog.String("permission", d.v.perm().String()))
 	}
-	if d.kind != 0 {
-		attrs = append(attrs, slog.String("kind", d.kind.String()))
+	if d.v.kind() != 0 {
+		attrs = append(attrs, slog.String("kind", d.v.kind().String()))
 	}
 	attrs = append(attrs, slog.String("member", d.m.ID().String()), slog.Uint64("revision", d.m.Revision()))
 	return slog.GroupValue(attrs...)
@@ -233,7 +247,7 @@ func (e *DecisionError) Error() string { return "teamperm: " + e.Decision.String
 
 // Unwrap returns [ErrNotFound] or [ErrForbidden].
 func (e *DecisionError) Unwrap() error {
-	if e.Decision.outcome == OutcomeNotFound {
+	if e.Decision.v.outcome() == OutcomeNotFound {
 		return ErrNotFound
 	}
 	return ErrForbidden

@@ -64,6 +64,12 @@ func ParseUUID(s string) (ID, error) {
 	return UUIDID(u), nil
 }
 
+// eq is id == b, without a call to the runtime for the common case of
+// two integer IDs (whose strings are both empty): the hot paths use it.
+func (id ID) eq(b ID) bool {
+	return id.kind == b.kind && id.n == b.n && (len(id.s) == 0 && len(b.s) == 0 || id.s == b.s)
+}
+
 // IsZero reports whether id is the zero ID (no ID, NULL).
 func (id ID) IsZero() bool { return id.kind == idNone }
 

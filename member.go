@@ -2,8 +2,9 @@ package teamperm
 
 import (
 	"fmt"
+	"math"
 	"slices"
-	"sync"
+	"sync/atomic"
 )
 
 // A Member is the compiled, immutable view of one team member in one
@@ -31,9 +32,8 @@ type Member struct {
 
 	instIDs, pipeIDs []ID // the allowed IDs in the settings' order, for filters
 
-	orgArg    any // org as a bind value, for scopes
-	scopeOnce [numKinds]sync.Once
-	scopes    [numKinds]Filter
+	rules  [numKinds]kindRule
+	scopes atomic.Pointer[scopeCache] // made by the first call of Scope
 }
 
 // restrictions says which visibility rules apply.
@@ -68,7 +68,6 @@ func Compile(org Organization, s Settings) (*Member, error) {
 		role:     s.Role,
 		revision: s.Revision,
 		fine:     org.Features.Has(FineGrained),
-		orgArg:   boxID(org.ID),
 	}
 
 	// Permissions: role defaults, then overrides (deny wins) on a
@@ -82,10 +81,7 @@ func Compile(org Organization, s Settings) (*Member, error) {
 	if m.fine {
 		m.perms = withSettings
 	}
-	m.reasons[0] = ReasonInvalidRequest
-	for p := range Permissions() {
-		m.reasons[p] = m.permissionReason(p, defaults, withSettings, s)
-	}
+	m.setReasons(defaults, withSettings, s)
 
 	// Visibility restrictions (R5, R7, R9, R10, R11).
 	switch s.Role {
@@ -110,23 +106,38 @@ func Compile(org Organization, s Settings) (*Member, error) {
 		m.pipeIDs = slices.Clone(s.Pipelines.IDs)
 		m.sets.pipe = newIDSet(m.pipeIDs)
 	}
+	m.kindRules()
 	return m, nil
 }
 
-func (m *Member) permissionReason(p Permission, defaults, withSettings PermissionSet, s Settings) Reason {
+// setReasons records why each permission is or is not effective.
+func (m *Member) setReasons(defaults, withSettings PermissionSet, s Settings) {
+	m.reasons[0] = ReasonInvalidRequest
+	var ignored, deny, grant PermissionSet // the permissions whose reason is not the role default
 	switch {
 	case m.role == RoleOwner:
-		return ReasonOwner
-	case !m.fine && withSettings.Has(p) != defaults.Has(p):
-		return ReasonPlanIgnoresSettings
+		for p := Permission(1); p < numPermissions; p++ {
+			m.reasons[p] = ReasonOwner
+		}
+		return
 	case !m.fine:
-		return ReasonRoleDefault
-	case s.Denies.Has(p):
-		return ReasonOverrideDeny
-	case s.Grants.Has(p) && !defaults.Has(p):
-		return ReasonOverrideGrant
+		ignored = PermissionSet{withSettings.bits ^ defaults.bits}
+	default:
+		deny = s.Denies
+		grant = s.Grants.Difference(defaults).Difference(deny)
 	}
-	return ReasonRoleDefault
+	for p := Permission(1); p < numPermissions; p++ {
+		switch {
+		case ignored.Has(p):
+			m.reasons[p] = ReasonPlanIgnoresSettings
+		case deny.Has(p):
+			m.reasons[p] = ReasonOverrideDeny
+		case grant.Has(p):
+			m.reasons[p] = ReasonOverrideGrant
+		default:
+			m.reasons[p] = ReasonRoleDefault
+		}
+	}
 }
 
 // ID returns the member's ID. A nil Member has the zero ID.
@@ -184,7 +195,7 @@ func (m *Member) Has(p Permission) bool { return m != nil && m.perms.Has(p) }
 // [OutcomeAllow] or [OutcomeForbidden].
 func (m *Member) Evaluate(p Permission) Decision {
 	if m == nil {
-		return Decision{perm: p}
+		return Decision{v: mkVerdict(OutcomeForbidden, ReasonNone, p, 0, 0)}
 	}
 	if p >= numPermissions {
 		p = 0 // reasons[0] is ReasonInvalidRequest
@@ -193,7 +204,7 @@ func (m *Member) Evaluate(p Permission) Decision {
 	if m.perms.Has(p) {
 		outcome = OutcomeAllow
 	}
-	return Decision{m: m, outcome: outcome, reason: m.reasons[p], perm: p, by: p}
+	return Decision{m: m, v: mkVerdict(outcome, m.reasons[p], p, p, 0)}
 }
 
 // EvaluateRecord decides whether the member may do p on record r (R12):
@@ -202,28 +213,22 @@ func (m *Member) Evaluate(p Permission) Decision {
 // ([OutcomeForbidden] if not).
 func (m *Member) EvaluateRecord(p Permission, r Record) Decision {
 	if m == nil {
-		return Decision{outcome: OutcomeNotFound, perm: p, kind: r.Kind}
+		return Decision{v: mkVerdict(OutcomeNotFound, ReasonNone, p, 0, r.Kind)}
 	}
-	d := m.decision(p, r.Kind)
 	v := m.visible(&r)
 	switch {
 	case !v.ok:
-		d.outcome, d.reason, d.by = OutcomeNotFound, v.why, v.by
-		return d
+		return Decision{m: m, v: mkVerdict(OutcomeNotFound, v.why, p, v.by, r.Kind)}
 	case !p.IsValid():
-		d.reason = ReasonInvalidRequest
-		return d
+		return Decision{m: m, v: mkVerdict(OutcomeForbidden, ReasonInvalidRequest, p, p, r.Kind)}
+	case !m.perms.Has(p):
+		return Decision{m: m, v: mkVerdict(OutcomeForbidden, m.reasons[p], p, p, r.Kind)}
+	case v.ignored:
+		// Allowed only because the plan ignores a setting that would
+		// hide the record.
+		return Decision{m: m, v: mkVerdict(OutcomeAllow, ReasonPlanIgnoresSettings, p, p, r.Kind)}
 	}
-	d.reason = m.reasons[p]
-	if m.perms.Has(p) {
-		d.outcome = OutcomeAllow
-		if v.ignored {
-			// Allowed only because the plan ignores a setting that
-			// would hide the record.
-			d.reason = ReasonPlanIgnoresSettings
-		}
-	}
-	return d
+	return Decision{m: m, v: mkVerdict(OutcomeAllow, m.reasons[p], p, p, r.Kind)}
 }
 
 // Visible decides whether the member can see record r: [OutcomeAllow] or
@@ -231,21 +236,14 @@ func (m *Member) EvaluateRecord(p Permission, r Record) Decision {
 // [Member.EvaluateRecord] for that.
 func (m *Member) Visible(r Record) Decision {
 	if m == nil {
-		return Decision{outcome: OutcomeNotFound, kind: r.Kind}
+		return Decision{v: mkVerdict(OutcomeNotFound, ReasonNone, 0, 0, r.Kind)}
 	}
-	d := m.decision(0, r.Kind)
 	v := m.visible(&r)
-	d.reason, d.by = v.why, v.by
+	o := OutcomeNotFound
 	if v.ok {
-		d.outcome = OutcomeAllow
-	} else {
-		d.outcome = OutcomeNotFound
+		o = OutcomeAllow
 	}
-	return d
-}
-
-func (m *Member) decision(p Permission, k Kind) Decision {
-	return Decision{m: m, perm: p, by: p, kind: k}
+	return Decision{m: m, v: mkVerdict(o, v.why, 0, v.by, r.Kind)}
 }
 
 // visibility is the answer of [Member.visible].
@@ -256,30 +254,75 @@ type visibility struct {
 	by      Permission // the view permission that decided, if one did
 }
 
-// visible applies tenant isolation and R7..R13 to r.
+// visible applies tenant isolation and R7..R13 to r, with the rule
+// Compile prepared for r's kind.
 func (m *Member) visible(r *Record) visibility {
-	if !r.Kind.IsValid() {
+	if r.Kind == 0 || r.Kind >= numKinds {
 		return visibility{why: ReasonInvalidRequest}
 	}
-	if r.Organization != m.org {
+	if !r.Organization.eq(m.org) {
 		return visibility{why: ReasonOtherOrganization}
 	}
-	vp, needsView := r.Kind.ViewPermission()
-	if needsView && !m.perms.Has(vp) {
-		return visibility{why: m.reasons[vp], by: vp}
-	}
-	if why := m.hides(r, m.eff); why != ReasonNone {
-		return visibility{why: why}
-	}
+	rule := &m.rules[r.Kind]
 	switch {
-	case m.role == RoleOwner:
-		return visibility{ok: true, why: ReasonOwner}
-	case !m.fine && (m.hides(r, m.stored) != ReasonNone || needsView && m.reasons[vp] == ReasonPlanIgnoresSettings):
-		return visibility{ok: true, ignored: true, why: ReasonPlanIgnoresSettings, by: vp}
-	case needsView:
-		return visibility{ok: true, why: m.reasons[vp], by: vp}
+	case rule.hidden:
+		return visibility{why: rule.why, by: rule.by}
+	case rule.eff.instances && !m.sets.inst.has(r.Instance):
+		return visibility{why: ReasonInstanceRestricted}
+	case rule.eff.assigned && !r.Assignee.eq(m.id):
+		return visibility{why: ReasonNotAssigned}
+	case rule.eff.created && !m.createdFor(r):
+		return visibility{why: ReasonNotCreator}
+	case rule.eff.pipelines && !m.sets.pipe.has(r.Pipeline):
+		return visibility{why: ReasonPipeline}
+	case rule.ignored || rule.stored != (restrictions{}) && m.hides(r, rule.stored) != ReasonNone:
+		return visibility{ok: true, ignored: true, why: ReasonPlanIgnoresSettings, by: rule.by}
 	}
-	return visibility{ok: true, why: ReasonRoleDefault}
+	return visibility{ok: true, why: rule.why, by: rule.by}
+}
+
+// A kindRule is what Compile works out once for each kind, so that
+// visible does as little as possible per record.
+type kindRule struct {
+	hidden  bool         // no view permission: nothing of the kind is visible
+	why     Reason       // the reason of a visible record (of all records when hidden)
+	by      Permission   // the kind's view permission; zero for deals
+	eff     restrictions // the restrictions in force that apply to the kind
+	stored  restrictions // on a plan without FineGrained: the stored ones the plan ignores
+	ignored bool         // the plan ignores a deny of the view permission: every record is visible only because of that
+}
+
+// kindRules prepares the rule of every kind; perms, reasons, eff and
+// stored must be set.
+func (m *Member) kindRules() {
+	for k := Kind(1); k < numKinds; k++ {
+		rule := kindRule{why: ReasonRoleDefault}
+		if vp, ok := k.ViewPermission(); ok {
+			rule.by, rule.why = vp, m.reasons[vp]
+			rule.hidden = !m.perms.Has(vp)
+		}
+		if m.role == RoleOwner {
+			rule.why = ReasonOwner
+		}
+		rule.eff = m.eff.forKind(k)
+		if !m.fine && m.role != RoleOwner {
+			rule.stored = m.stored.forKind(k)
+			rule.ignored = rule.by != 0 && m.reasons[rule.by] == ReasonPlanIgnoresSettings
+		}
+		m.rules[k] = rule
+	}
+}
+
+// forKind keeps the restrictions that apply to records of kind k.
+func (res restrictions) forKind(k Kind) restrictions {
+	out := restrictions{instances: res.instances && k.IsInstanceBound()}
+	switch k {
+	case KindConversation, KindMessage:
+		out.assigned = res.assigned
+	case KindDeal:
+		out.created, out.pipelines = res.created, res.pipelines
+	}
+	return out
 }
 
 // hides returns the reason the restrictions in res hide r, or ReasonNone.
@@ -289,7 +332,7 @@ func (m *Member) hides(r *Record, res restrictions) Reason {
 	}
 	switch r.Kind {
 	case KindConversation, KindMessage:
-		if res.assigned && r.Assignee != m.id {
+		if res.assigned && !r.Assignee.eq(m.id) {
 			return ReasonNotAssigned
 		}
 	case KindDeal:
@@ -310,20 +353,21 @@ func (m *Member) createdFor(r *Record) bool {
 	case CreatorUnknown:
 		return true
 	case CreatorMember:
-		return r.Creator == m.id
+		return r.Creator.eq(m.id)
 	case CreatorAutomation:
-		return r.Assignee == m.id
+		return r.Assignee.eq(m.id)
 	}
 	return false
 }
 
-// idSet is an immutable set of IDs: a slice for a few, maps by key type
-// for many, so membership costs about the same for 1 and for 100,000 IDs.
-// It never holds the zero ID, so has(zero) is false (NULL matches nothing).
+// idSet is an immutable set of IDs: a slice for a few, an open-addressing
+// table for many integers and maps for many strings or UUIDs, so
+// membership costs about the same for 1 and for 100,000 IDs. It never
+// holds the zero ID, so has(zero) is false (NULL matches nothing).
 type idSet struct {
 	small []ID
 	large bool
-	ints  map[int64]struct{}
+	ints  intSet
 	strs  map[string]struct{}
 	uuids map[string]struct{}
 }
@@ -336,13 +380,11 @@ func newIDSet(ids []ID) idSet {
 		return idSet{small: ids}
 	}
 	s := idSet{large: true}
+	var ints []int64
 	for _, id := range ids {
 		switch id.kind {
 		case idInt:
-			if s.ints == nil {
-				s.ints = make(map[int64]struct{}, len(ids))
-			}
-			s.ints[id.n] = struct{}{}
+			ints = append(ints, id.n)
 		case idString:
 			if s.strs == nil {
 				s.strs = make(map[string]struct{}, len(ids))
@@ -355,13 +397,14 @@ func newIDSet(ids []ID) idSet {
 			s.uuids[id.s] = struct{}{}
 		}
 	}
+	s.ints = newIntSet(ints)
 	return s
 }
 
 func (s *idSet) has(id ID) bool {
 	if !s.large {
 		for i := range s.small {
-			if s.small[i] == id {
+			if s.small[i].eq(id) {
 				return true
 			}
 		}
@@ -370,11 +413,74 @@ func (s *idSet) has(id ID) bool {
 	var ok bool
 	switch id.kind {
 	case idInt:
-		_, ok = s.ints[id.n]
+		ok = s.ints.has(id.n)
 	case idString:
 		_, ok = s.strs[id.s]
 	case idUUID:
 		_, ok = s.uuids[id.s]
 	}
 	return ok
+}
+
+// intSet is an immutable open-addressing hash set of int64, at most half
+// full, with Fibonacci hashing and linear probing: a lookup is a multiply,
+// a shift and usually one or two loads.
+type intSet struct {
+	slots    []int64 // a power of two of them; free slots hold intSetFree
+	shift    uint8   // 64 - log2(len(slots))
+	hasFree  bool    // the set holds intSetFree itself
+	nonEmpty bool
+}
+
+const intSetFree = math.MinInt64
+
+func newIntSet(ns []int64) intSet {
+	if len(ns) == 0 {
+		return intSet{}
+	}
+	bits := uint8(1)
+	for 1<<bits < 2*len(ns) {
+		bits++
+	}
+	s := intSet{slots: make([]int64, 1<<bits), shift: 64 - bits, nonEmpty: true}
+	for i := range s.slots {
+		s.slots[i] = intSetFree
+	}
+	mask := uint64(len(s.slots) - 1)
+	for _, n := range ns {
+		if n == intSetFree {
+			s.hasFree = true
+			continue
+		}
+		for i := s.slot(n); ; i = (i + 1) & mask {
+			if s.slots[i] == n {
+				break
+			}
+			if s.slots[i] == intSetFree {
+				s.slots[i] = n
+				break
+			}
+		}
+	}
+	return s
+}
+
+func (s *intSet) slot(n int64) uint64 { return uint64(n) * 0x9E3779B97F4A7C15 >> s.shift }
+
+func (s *intSet) has(n int64) bool {
+	if !s.nonEmpty {
+		return false
+	}
+	if n == intSetFree {
+		return s.hasFree
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := s.slot(n); ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case n:
+			return true
+		case intSetFree:
+			return false
+		}
+	}
 }

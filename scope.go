@@ -24,15 +24,31 @@ type Scope struct {
 
 // Scope returns the records of kind k that the member may see (R7..R13):
 // none without the kind's view permission, none for an invalid kind,
-// otherwise the member's restrictions that apply to k. The result is
-// computed once per member and kind, then cached: later calls cost a few
-// nanoseconds and do not allocate.
+// otherwise the member's restrictions that apply to k. The first call
+// builds the scopes of every kind and caches them on the member: later
+// calls cost a few nanoseconds and do not allocate.
 func (m *Member) Scope(k Kind) Scope {
 	if m == nil || !k.IsValid() {
 		return Scope{kind: k}
 	}
-	m.scopeOnce[k].Do(func() { m.scopes[k] = m.buildScope(k) })
-	return Scope{kind: k, org: m.org, orgArg: m.orgArg, f: m.scopes[k]}
+	c := m.scopes.Load()
+	if c == nil {
+		// Racing first calls build equal caches; one of them is kept.
+		c = &scopeCache{orgArg: boxID(m.org)}
+		for k := Kind(1); k < numKinds; k++ {
+			c.filters[k] = m.buildScope(k)
+		}
+		if !m.scopes.CompareAndSwap(nil, c) {
+			c = m.scopes.Load()
+		}
+	}
+	return Scope{kind: k, org: m.org, orgArg: c.orgArg, f: c.filters[k]}
+}
+
+// scopeCache holds a member's scopes, built once.
+type scopeCache struct {
+	orgArg  any // the organisation as a bind value
+	filters [numKinds]Filter
 }
 
 // buildScope is visible() as a filter: the same rules, in the same order.

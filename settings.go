@@ -49,15 +49,24 @@ func (a Access) validate(field string) error {
 		}
 		return nil
 	}
-	seen := make(map[ID]struct{}, len(a.IDs))
-	for _, id := range a.IDs {
+	var seen map[ID]struct{} // for long lists only: short ones are scanned
+	if len(a.IDs) > 32 {
+		seen = make(map[ID]struct{}, len(a.IDs))
+	}
+	for i, id := range a.IDs {
 		if id.IsZero() {
 			return fmt.Errorf("teamperm: %s: a null id: %w", field, ErrInvalidID)
 		}
-		if _, dup := seen[id]; dup {
+		dup := false
+		if seen != nil {
+			_, dup = seen[id]
+			seen[id] = struct{}{}
+		} else {
+			dup = slices.ContainsFunc(a.IDs[:i], id.eq)
+		}
+		if dup {
 			return fmt.Errorf("teamperm: %s: id %v listed twice: %w", field, id, ErrInvalidSettings)
 		}
-		seen[id] = struct{}{}
 	}
 	return nil
 }
