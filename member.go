@@ -33,7 +33,7 @@ type Member struct {
 	instIDs, pipeIDs []ID // the allowed IDs in the settings' order, for filters
 
 	rules  [numKinds]kindRule
-	scopes atomic.Pointer[scopeCache] // made by the first call of Scope
+	scopes [numKinds]atomic.Pointer[scopeCache] // made by the first call of Scope for each kind
 }
 
 // restrictions says which visibility rules apply.

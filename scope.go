@@ -24,31 +24,28 @@ type Scope struct {
 
 // Scope returns the records of kind k that the member may see (R7..R13):
 // none without the kind's view permission, none for an invalid kind,
-// otherwise the member's restrictions that apply to k. The first call
-// builds the scopes of every kind and caches them on the member: later
-// calls cost a few nanoseconds and do not allocate.
+// otherwise the member's restrictions that apply to k. The first call for
+// a kind builds its scope and caches it on the member: later calls cost a
+// few nanoseconds and do not allocate.
 func (m *Member) Scope(k Kind) Scope {
 	if m == nil || !k.IsValid() {
 		return Scope{kind: k}
 	}
-	c := m.scopes.Load()
+	c := m.scopes[k].Load()
 	if c == nil {
-		// Racing first calls build equal caches; one of them is kept.
-		c = &scopeCache{orgArg: boxID(m.org)}
-		for k := Kind(1); k < numKinds; k++ {
-			c.filters[k] = m.buildScope(k)
-		}
-		if !m.scopes.CompareAndSwap(nil, c) {
-			c = m.scopes.Load()
+		// Racing first calls build equal entries; one of them is kept.
+		c = &scopeCache{orgArg: boxID(m.org), filter: m.buildScope(k)}
+		if !m.scopes[k].CompareAndSwap(nil, c) {
+			c = m.scopes[k].Load()
 		}
 	}
-	return Scope{kind: k, org: m.org, orgArg: c.orgArg, f: c.filters[k]}
+	return Scope{kind: k, org: m.org, orgArg: c.orgArg, f: c.filter}
 }
 
-// scopeCache holds a member's scopes, built once.
+// scopeCache holds a member's scope of one kind, built once.
 type scopeCache struct {
-	orgArg  any // the organisation as a bind value
-	filters [numKinds]Filter
+	orgArg any // the organisation as a bind value
+	filter Filter
 }
 
 // buildScope is visible() as a filter: the same rules, in the same order.
