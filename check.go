@@ -104,13 +104,11 @@ func (m *Mapping) checkColumns() ([]checkColumn, error) {
 		if f == FieldOrganization && m.SingleTenant {
 			continue
 		}
-		if f != FieldOrganization {
-			if c, _ := m.column(f); c.Name == "" {
-				continue // unmapped: the record's field stays NULL
-			}
-		}
 		c, err := m.column(f)
-		if err != nil {
+		switch {
+		case f != FieldOrganization && c.Name == "":
+			continue // unmapped: the record's field stays NULL
+		case err != nil:
 			return nil, err
 		}
 		cols = append(cols, checkColumn{f, c})

@@ -271,22 +271,18 @@ func (o Outcome) MarshalText() ([]byte, error) {
 
 // UnmarshalText decodes a reason's name, exactly.
 func (r *Reason) UnmarshalText(text []byte) error {
-	for i, n := range reasonNames {
-		if n == string(text) {
-			*r = Reason(i)
-			return nil
-		}
+	if v, ok := enumParseAll(reasonNames[:], string(text)); ok {
+		*r = Reason(v)
+		return nil
 	}
 	return fmt.Errorf("teamperm: reason %q: %w", text, ErrInvalidSettings)
 }
 
 // UnmarshalText decodes an outcome's name, exactly.
 func (o *Outcome) UnmarshalText(text []byte) error {
-	for i, n := range outcomeNames {
-		if n == string(text) {
-			*o = Outcome(i)
-			return nil
-		}
+	if v, ok := enumParseAll(outcomeNames[:], string(text)); ok {
+		*o = Outcome(v)
+		return nil
 	}
 	return fmt.Errorf("teamperm: outcome %q: %w", text, ErrInvalidSettings)
 }

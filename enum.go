@@ -17,8 +17,15 @@ func enumString(names []string, typ string, v uint8) string {
 // enumParse finds s among the valid names, exactly: no case folding, no
 // trimming. It reports 0, false when s is not a valid name.
 func enumParse(names []string, s string) (uint8, bool) {
-	for i := 1; i < len(names); i++ {
-		if names[i] == s {
+	v, ok := enumParseAll(names, s)
+	return v, ok && v > 0
+}
+
+// enumParseAll is enumParse for the enums whose zero value is a valid,
+// named value (Plan, CreatorKind, Reason, Outcome): names[0] parses too.
+func enumParseAll(names []string, s string) (uint8, bool) {
+	for i, n := range names {
+		if n == s {
 			return uint8(i), true
 		}
 	}

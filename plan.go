@@ -25,10 +25,8 @@ var planNames = [numPlans]string{"free", "starter", "pro"}
 // ParsePlan returns the plan named s ("free", "starter" or "pro"). The
 // match is exact; anything else is an error wrapping [ErrUnknownPlan].
 func ParsePlan(s string) (Plan, error) {
-	for i, n := range planNames {
-		if n == s {
-			return Plan(i), nil
-		}
+	if v, ok := enumParseAll(planNames[:], s); ok {
+		return Plan(v), nil
 	}
 	return 0, fmt.Errorf("teamperm: plan %q: %w", s, ErrUnknownPlan)
 }

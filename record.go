@@ -26,10 +26,8 @@ var creatorKindNames = [numCreatorKinds]string{"unknown", "member", "automation"
 // or "automation"). The match is exact; anything else is an error wrapping
 // [ErrUnknownKind].
 func ParseCreatorKind(s string) (CreatorKind, error) {
-	for i, n := range creatorKindNames {
-		if n == s {
-			return CreatorKind(i), nil
-		}
+	if v, ok := enumParseAll(creatorKindNames[:], s); ok {
+		return CreatorKind(v), nil
 	}
 	return 0, fmt.Errorf("teamperm: creator kind %q: %w", s, ErrUnknownKind)
 }

@@ -219,11 +219,17 @@ func (r *renderer) join(fs []Filter, op string, empty bool) error {
 	return nil
 }
 
-func (r *renderer) eq(f Eq) error {
-	if f.Field == FieldCreatorKind {
-		return fmt.Errorf("teamperm: Eq on %s: use CreatorKindIs: %w", f.Field, ErrInvalidMapping)
+// keyColumn is the column of f for an Eq or In (node names it): any
+// field but the creator kind, which has CreatorKindIs.
+func (r *renderer) keyColumn(node string, f Field) (Column, error) {
+	if f == FieldCreatorKind {
+		return Column{}, fmt.Errorf("teamperm: %s on %s: use CreatorKindIs: %w", node, f, ErrInvalidMapping)
 	}
-	c, err := r.m.column(f.Field)
+	return r.m.column(f)
+}
+
+func (r *renderer) eq(f Eq) error {
+	c, err := r.keyColumn("Eq", f.Field)
 	if err != nil {
 		return err
 	}
@@ -261,10 +267,7 @@ func (r *renderer) compare(c Column, v any) {
 }
 
 func (r *renderer) in(f In) error {
-	if f.Field == FieldCreatorKind {
-		return fmt.Errorf("teamperm: In on %s: use CreatorKindIs: %w", f.Field, ErrInvalidMapping)
-	}
-	c, err := r.m.column(f.Field)
+	c, err := r.keyColumn("In", f.Field)
 	if err != nil {
 		return err
 	}
