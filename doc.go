@@ -11,8 +11,10 @@
 // created deals" and pipeline assignments.
 //
 // A host stores each member's [Settings] (their JSON form is strict and
-// versioned), compiles them once per request or cache entry with [Compile]
-// into an immutable [*Member], and asks it:
+// versioned), compiles them with [Compile] into an immutable [*Member] (once
+// per request, or once per cache entry keyed by [Member.Key], which names
+// the organisation's plan and revision as well as the member's settings
+// revision), and asks it:
 //
 //   - [Member.Evaluate]: may this member do p at all? A bit test; it never
 //     allocates.
@@ -28,7 +30,7 @@
 // in one line through [Decision.Err].
 //
 // Everything fails closed: the zero values of [Role], [Permission], [Kind],
-// [Decision] and a nil [*Member] deny; stored settings that name an
+// [Decision], a nil [*Member] and the zero Member deny; stored settings that name an
 // unknown permission, role or field are rejected with an error naming the
 // value; a NULL (zero [ID]) matches no restriction; an empty set of
 // instances admits nothing.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 )
@@ -129,13 +128,13 @@ func apply(s *Settings, e Edit) error {
 		}
 		s.Grants, s.Denies = s.Grants.Without(e.Permission), s.Denies.Without(e.Permission)
 	case SetInstances:
-		s.Instances = Access{Specific: e.Access.Specific, IDs: slices.Clone(e.Access.IDs)}
+		s.Instances = Access{Specific: e.Access.Specific, IDs: cloneIDs(e.Access.IDs)}
 	case SetOnlyAssignedChats:
 		s.OnlyAssignedChats = e.On
 	case SetOnlyCreatedDeals:
 		s.OnlyCreatedDeals = e.On
 	case SetPipelines:
-		s.Pipelines = Access{Specific: e.Access.Specific, IDs: slices.Clone(e.Access.IDs)}
+		s.Pipelines = Access{Specific: e.Access.Specific, IDs: cloneIDs(e.Access.IDs)}
 	default:
 		return fmt.Errorf("teamperm: unknown edit %T: %w", e, ErrInvalidSettings)
 	}
@@ -146,24 +145,38 @@ func apply(s *Settings, e Edit) error {
 // stored settings of a member of org, on behalf of actor, and returns the
 // new settings (with Revision one higher) and the [Change] to keep in the
 // host's audit log. at is the time of the change, supplied by the host.
+// org is the organisation's current state; actor must have been compiled
+// for exactly that state, or the batch is refused with an error wrapping
+// [ErrStaleMember] (another organisation's actor: [ErrEditNotAllowed]).
 //
-// It enforces R14, refusing the whole batch with an error that wraps
-// [ErrEditNotAllowed]:
+// It enforces R14 and R16, refusing the whole batch with an error that
+// wraps [ErrEditNotAllowed]:
 //   - only Owners and Admins edit, and only members of their own
 //     organisation;
 //   - nobody edits an Owner, and nobody edits themselves;
 //   - only an Owner edits an Admin, or makes anyone an Admin or an Owner
 //     (an organisation may have several Owners);
-//   - an actor never gives the target access it does not effectively hold
-//     itself: a permission it lacks, an instance it cannot see, or the
-//     chats it cannot see (turning off only-assigned-chats while it is
-//     limited to its own).
+//   - no escalation, judged on access as a whole (R16): every pair
+//     (action, record) the target may do after the batch and could not
+//     before must be a pair the actor may do itself, on the current plan.
+//     An action is seeing the record or holding a permission on it, as
+//     [Member.EvaluateRecord] decides, or holding a permission with no
+//     record; records range over every record of every kind, those the
+//     actor cannot see included. A target whose stored settings do not
+//     compile (an invitee with no role, say) counts as having no access
+//     before the batch. So an Admin limited to one instance can neither
+//     grant a permission to a member who sees other instances, nor widen
+//     a member inside instances it cannot see, nor give an invitee access
+//     to all instances; a batch that only removes access always passes
+//     this rule.
 //
 // A fine-grained edit (anything but SetRole) on a plan without
 // [FineGrained] is refused with an error wrapping [ErrUpgradeRequired]
 // whose message carries [UpgradeMessage]; role changes work on every plan.
 // Settings that would not validate are refused as [Settings.Validate]
 // says. On error, target is returned unchanged and nothing is recorded.
+// The returned settings and Change share no memory with target, edits or
+// each other.
 func ApplyEdits(actor *Member, org Organization, target Settings, at time.Time, edits ...Edit) (Settings, Change, error) {
 	if err := checkEditor(actor, org, target); err != nil {
 		return target, Change{}, err
@@ -171,9 +184,7 @@ func ApplyEdits(actor *Member, org Organization, target Settings, at time.Time, 
 	if len(edits) == 0 {
 		return target, Change{}, fmt.Errorf("teamperm: no edit to apply: %w", ErrInvalidSettings)
 	}
-	next := target
-	next.Instances.IDs = slices.Clone(target.Instances.IDs)
-	next.Pipelines.IDs = slices.Clone(target.Pipelines.IDs)
+	next := target.clone()
 	for _, e := range edits {
 		if e == nil {
 			return target, Change{}, fmt.Errorf("teamperm: nil edit: %w", ErrInvalidSettings)
@@ -200,31 +211,71 @@ func ApplyEdits(actor *Member, org Organization, target Settings, at time.Time, 
 		Actor:        actor.id,
 		Target:       target.Member,
 		At:           at,
-		Edits:        slices.Clone(edits),
-		Before:       target,
-		After:        next,
+		Edits:        cloneEdits(edits),
+		Before:       target.clone(),
+		After:        next.clone(),
 	}, nil
+}
+
+// clone returns s with its own copies of the ID slices.
+func (s Settings) clone() Settings {
+	s.Instances.IDs = cloneIDs(s.Instances.IDs)
+	s.Pipelines.IDs = cloneIDs(s.Pipelines.IDs)
+	return s
+}
+
+// cloneIDs is slices.Clone, keeping nil and empty apart.
+func cloneIDs(ids []ID) []ID {
+	if ids == nil {
+		return nil
+	}
+	return append([]ID{}, ids...)
+}
+
+// cloneEdits copies edits, with their own copies of the ID slices.
+func cloneEdits(edits []Edit) []Edit {
+	out := make([]Edit, len(edits))
+	for i, e := range edits {
+		switch e := e.(type) {
+		case SetInstances:
+			e.Access.IDs = cloneIDs(e.Access.IDs)
+			out[i] = e
+		case SetPipelines:
+			e.Access.IDs = cloneIDs(e.Access.IDs)
+			out[i] = e
+		default:
+			out[i] = e
+		}
+	}
+	return out
 }
 
 // CanEdit reports whether actor may edit the member with settings target
 // at all, by R14's rules on who edits whom (nil if so, else an error
-// wrapping [ErrEditNotAllowed]): for showing a settings form as editable
-// or read-only. Whether a particular edit is allowed also depends on the
+// wrapping [ErrEditNotAllowed], or [ErrStaleMember] for an actor compiled
+// for another state of org): for showing a settings form as editable or
+// read-only. Whether a particular edit is allowed also depends on the
 // edit: [ApplyEdits] decides that.
 func CanEdit(actor *Member, org Organization, target Settings) error {
 	return checkEditor(actor, org, target)
 }
 
-// checkEditor applies R14's rules on who may edit whom.
+// checkEditor applies R14's rules on who may edit whom, and R17: the actor
+// belongs to org in its current state.
 func checkEditor(actor *Member, org Organization, target Settings) error {
 	switch {
-	case actor == nil:
+	case !actor.valid():
 		return fmt.Errorf("teamperm: no acting member: %w", ErrEditNotAllowed)
-	case actor.org != org.ID || org.ID.IsZero():
+	case validateKey("organization", org.ID) != nil:
+		return fmt.Errorf("teamperm: organization id %v: %w", org.ID, ErrEditNotAllowed)
+	case !actor.org.eq(org.ID):
 		return fmt.Errorf("teamperm: actor %v is not a member of organization %v: %w", actor.id, org.ID, ErrEditNotAllowed)
+	case actor.orgState != org:
+		return fmt.Errorf("teamperm: actor %v was compiled for organization %v with %v at revision %d, not %v at revision %d: %w",
+			actor.id, org.ID, actor.orgState.Features, actor.orgState.Revision, org.Features, org.Revision, ErrStaleMember)
 	case actor.role != RoleOwner && actor.role != RoleAdmin:
 		return fmt.Errorf("teamperm: actor %v is a %s; only owners and admins edit permissions: %w", actor.id, actor.role, ErrEditNotAllowed)
-	case target.Member == actor.id:
+	case target.Member.eq(actor.id):
 		return fmt.Errorf("teamperm: actor %v cannot edit their own permissions: %w", actor.id, ErrEditNotAllowed)
 	case target.Role == RoleOwner:
 		return fmt.Errorf("teamperm: member %v is an owner; owners cannot be edited: %w", target.Member, ErrEditNotAllowed)
@@ -234,53 +285,85 @@ func checkEditor(actor *Member, org Organization, target Settings) error {
 	return nil
 }
 
-// checkNoEscalation refuses a change that gives the target access the
-// actor lacks: permissions, instances, or chats beyond its own.
+// checkNoEscalation is R16: the target gains nothing, on any record, that
+// the actor cannot do on that record itself. Stored settings that do not
+// compile (or have no role) count as no access at all.
 func checkNoEscalation(actor *Member, org Organization, before, after Settings) error {
 	b, err := Compile(org, before)
 	if err != nil {
-		// Stored settings that do not compile: judge from nothing.
-		b = &Member{}
+		b = nil // no access before
 	}
 	a, err := Compile(org, after)
 	if err != nil {
 		return err
 	}
-	if extra := a.perms.Difference(b.perms).Difference(actor.perms); !extra.IsEmpty() {
-		return fmt.Errorf("teamperm: actor %v cannot give %v permissions it does not hold: %v: %w", actor.id, after.Member, extra, ErrEditNotAllowed)
-	}
-	if actor.eff.instances {
-		for _, id := range newlyAdmitted(b, a) {
-			if id.IsZero() {
-				return fmt.Errorf("teamperm: actor %v sees specific instances only and cannot give %v access to all: %w", actor.id, after.Member, ErrEditNotAllowed)
-			}
-			if !actor.sets.inst.has(id) {
-				return fmt.Errorf("teamperm: actor %v cannot give %v access to instance %v, which it cannot see: %w", actor.id, after.Member, id, ErrEditNotAllowed)
-			}
-		}
-	}
-	if actor.eff.assigned && b.eff.assigned && !a.eff.assigned {
-		return fmt.Errorf("teamperm: actor %v only views assigned chats and cannot let %v view all: %w", actor.id, after.Member, ErrEditNotAllowed)
+	if w, ok := escalation(actor, b, a); ok {
+		return fmt.Errorf("teamperm: actor %v cannot %s: %w", actor.id, w.describe(actor, after.Member), ErrEditNotAllowed)
 	}
 	return nil
 }
 
-// newlyAdmitted lists the instances a admits and b does not; the zero ID
-// stands for "all instances" when a is unrestricted and b was not.
-func newlyAdmitted(b, a *Member) []ID {
-	switch {
-	case !a.eff.instances && !b.eff.instances:
-		return nil
-	case !a.eff.instances:
-		return []ID{{}}
+// An escalationWitness is one thing the target would gain that the actor
+// cannot do: a permission with no record, a permission on a record, or
+// seeing a record (view).
+type escalationWitness struct {
+	perm Permission // zero for seeing the record
+	rec  *Record    // nil for a permission with no record
+}
+
+// escalation looks for a witness that after (the target as it would be)
+// can do something before (as it is; nil for no access) cannot and actor
+// cannot either. It asks every permission with no record, and seeing and
+// every permission on one record of every class the three tell apart
+// ([recordClasses]), with the same visibility rule as
+// [Member.EvaluateRecord]: visible, then the permission.
+func escalation(actor, before, after *Member) (escalationWitness, bool) {
+	if extra := after.Permissions().Difference(before.Permissions()).Difference(actor.Permissions()); !extra.IsEmpty() {
+		return escalationWitness{perm: extra.first()}, true
 	}
-	var out []ID
-	for _, id := range a.instIDs {
-		if b.eff.instances && !b.sets.inst.has(id) {
-			out = append(out, id)
+	for _, r := range recordClasses(after.org, actor, before, after) {
+		if !after.sees(&r) {
+			continue
+		}
+		var had, holds PermissionSet
+		seenBefore, actorSees := before.sees(&r), actor.sees(&r)
+		if seenBefore {
+			had = before.perms
+		}
+		if actorSees {
+			holds = actor.perms
+		}
+		if !seenBefore && !actorSees {
+			return escalationWitness{rec: &r}, true
+		}
+		if extra := after.perms.Difference(had).Difference(holds); !extra.IsEmpty() {
+			return escalationWitness{perm: extra.first(), rec: &r}, true
 		}
 	}
-	return out
+	return escalationWitness{}, false
+}
+
+// describe says what the actor cannot give, without naming anything the
+// actor cannot see (the record is described by its kind and the rule that
+// hides it from the actor).
+func (w escalationWitness) describe(actor *Member, target ID) string {
+	switch {
+	case w.rec == nil:
+		return fmt.Sprintf("give %v %s, which it does not hold itself", target, w.perm)
+	case w.perm == 0:
+		return fmt.Sprintf("let %v see %s records it cannot see itself (%s)", target, w.rec.Kind, actor.hiddenBecause(w.rec))
+	case actor.sees(w.rec):
+		return fmt.Sprintf("give %v %s on %s records, which it does not hold itself", target, w.perm, w.rec.Kind)
+	}
+	return fmt.Sprintf("give %v %s on %s records it cannot see itself (%s)", target, w.perm, w.rec.Kind, actor.hiddenBecause(w.rec))
+}
+
+// hiddenBecause names the rule that hides r from m.
+func (m *Member) hiddenBecause(r *Record) Reason {
+	if !m.valid() {
+		return ReasonNone
+	}
+	return m.visible(r).why
 }
 
 // A Change records one applied batch of edits, for the host's audit log.

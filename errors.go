@@ -41,6 +41,12 @@ var (
 	ErrInvalidSettings = errors.New("invalid settings")
 )
 
+// ErrStaleMember reports a compiled [Member] used with an organisation
+// state (features, revision) other than the one it was compiled for, for
+// example an actor compiled before a plan change: compile it again from the
+// current [Organization] and retry. HTTP: 409, or retry transparently.
+var ErrStaleMember = errors.New("member compiled for another organization state")
+
 // ErrInvalidMapping reports a [Mapping] that cannot render a scope: a
 // field the scope needs without a column, a column name that is not a
 // plain identifier, a key kind that does not match the values, no tenant

@@ -23,12 +23,19 @@ func ExampleApplyEdits() {
 	_, _, err = teamperm.ApplyEdits(admin, org, agent, at, teamperm.Grant{teamperm.ContactExport})
 	fmt.Println(errors.Is(err, teamperm.ErrEditNotAllowed))
 
+	// After a downgrade to Starter (the organisation's revision goes up),
+	// the admin compiled on Pro is stale and must be compiled again.
+	starter := teamperm.Organization{ID: org.ID, Features: teamperm.PlanStarter.Features(), Revision: org.Revision + 1}
+	_, _, err = teamperm.ApplyEdits(admin, starter, agent, at, teamperm.Deny{teamperm.ChatSend})
+	fmt.Println(errors.Is(err, teamperm.ErrStaleMember))
+
 	// On Starter, fine-grained edits ask for an upgrade.
-	starter := teamperm.Organization{ID: org.ID, Features: teamperm.PlanStarter.Features()}
+	admin, _ = teamperm.Compile(starter, teamperm.Settings{Member: teamperm.IntID(2), Role: teamperm.RoleAdmin})
 	_, _, err = teamperm.ApplyEdits(admin, starter, agent, at, teamperm.Deny{teamperm.ChatSend})
 	fmt.Println(errors.Is(err, teamperm.ErrUpgradeRequired))
 	// Output:
 	// 2 changed 42 (revision 0 -> 1): grant chat.assign <nil>
+	// true
 	// true
 	// true
 }

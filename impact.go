@@ -1,6 +1,9 @@
 package teamperm
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+)
 
 // A MemberImpact is what a change to a team does to one member: the
 // permissions gained and lost, the record kinds whose visibility widens
@@ -32,9 +35,17 @@ func (mi MemberImpact) IsEmpty() bool {
 // from Pro to Starter lists, for each member, every restriction that would
 // stop applying and every kind that would widen.
 //
-// Both teams must be of the same organisation ID. Members are matched by
-// ID; settings that do not compile are an error.
+// Both teams must be of the same organisation ID (their features and
+// revision may differ: that is a plan change); otherwise Impact fails with
+// an error wrapping [ErrInvalidID]. Members are matched by ID; settings
+// that do not compile are an error.
 func Impact(before, after Team) ([]MemberImpact, error) {
+	if err := validateKey("organization", before.Organization.ID); err != nil {
+		return nil, err
+	}
+	if !before.Organization.ID.eq(after.Organization.ID) {
+		return nil, fmt.Errorf("teamperm: impact of organization %v on organization %v: %w", before.Organization.ID, after.Organization.ID, ErrInvalidID)
+	}
 	type side struct {
 		m *Member
 		s Settings
@@ -84,11 +95,12 @@ func Impact(before, after Team) ([]MemberImpact, error) {
 			Gained:  a.m.perms.Difference(b.m.perms),
 			Lost:    b.m.perms.Difference(a.m.perms),
 		}
+		widened, narrowed := visibilityChanges(b.m, a.m)
 		for k := range Kinds() {
-			if admitsMore(b.m, a.m, k) {
+			if widened[k] {
 				mi.Widened = append(mi.Widened, k)
 			}
-			if admitsMore(a.m, b.m, k) {
+			if narrowed[k] {
 				mi.Narrowed = append(mi.Narrowed, k)
 			}
 		}
@@ -110,69 +122,27 @@ func Impact(before, after Team) ([]MemberImpact, error) {
 	return out, nil
 }
 
+// visibilityChanges reports, for each kind, whether a sees some record of
+// it that b does not (widened) and the other way round (narrowed), by
+// asking both about one record of every class they tell apart
+// ([recordClasses]). An invalid member sees nothing.
+func visibilityChanges(b, a *Member) (widened, narrowed [numKinds]bool) {
+	org := a.org
+	if !a.valid() {
+		org = b.org
+	}
+	for _, r := range recordClasses(org, b, a) {
+		bs, as := b.sees(&r), a.sees(&r)
+		widened[r.Kind] = widened[r.Kind] || as && !bs
+		narrowed[r.Kind] = narrowed[r.Kind] || bs && !as
+	}
+	return widened, narrowed
+}
+
 // appliedSettings describes the stored settings that take effect for m.
 func appliedSettings(m *Member, s Settings) []string {
 	if m.role == 0 || !m.fine {
 		return nil
 	}
 	return ignoredSettings(s)
-}
-
-// admitsMore reports whether b lets its member see some record of kind k
-// that a does not. Both are views of the same member; a view's conditions
-// for a kind are independent per field (instance, assignee, creator,
-// pipeline), so b admits more exactly when b admits anything and, for some
-// condition, b's is looser than a's.
-func admitsMore(a, b *Member, k Kind) bool {
-	if !admitsAny(b, k) {
-		return false
-	}
-	if !admitsAny(a, k) {
-		return true
-	}
-	if k.IsInstanceBound() && looserSet(a.eff.instances, &a.sets.inst, b.eff.instances, b.instIDs) {
-		return true
-	}
-	switch k {
-	case KindConversation, KindMessage:
-		return a.eff.assigned && !b.eff.assigned
-	case KindDeal:
-		return a.eff.created && !b.eff.created ||
-			looserSet(a.eff.pipelines, &a.sets.pipe, b.eff.pipelines, b.pipeIDs)
-	}
-	return false
-}
-
-// admitsAny reports whether m can see some record of kind k.
-func admitsAny(m *Member, k Kind) bool {
-	if m.role == 0 || !k.IsValid() {
-		return false
-	}
-	if vp, ok := k.ViewPermission(); ok && !m.perms.Has(vp) {
-		return false
-	}
-	if k.IsInstanceBound() && m.eff.instances && len(m.instIDs) == 0 {
-		return false
-	}
-	if k == KindDeal && m.eff.pipelines && len(m.pipeIDs) == 0 {
-		return false
-	}
-	return true
-}
-
-// looserSet reports whether b's set admits an ID a's does not: b is all
-// and a is restricted, or b has an ID a lacks.
-func looserSet(aRestricted bool, aSet *idSet, bRestricted bool, bIDs []ID) bool {
-	switch {
-	case !aRestricted:
-		return false
-	case !bRestricted:
-		return true
-	}
-	for _, id := range bIDs {
-		if !aSet.has(id) {
-			return true
-		}
-	}
-	return false
 }

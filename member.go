@@ -8,17 +8,25 @@ import (
 )
 
 // A Member is the compiled, immutable view of one team member in one
-// organisation: the effective permissions and visibility rules that follow
-// from the organisation's plan, the member's role and stored [Settings].
-// Build it once with [Compile] (for example when a session is loaded, or
-// cached by member and [Member.Revision]) and evaluate it on every request.
+// organisation state: the effective permissions and visibility rules that
+// follow from the organisation's plan, the member's role and stored
+// [Settings]. Build it with [Compile] and evaluate it on every request.
+//
+// A Member belongs to the organisation state it was compiled for
+// ([Member.Org]: the organisation's ID, features and revision). When the
+// plan changes, members compiled before the change are stale: a cache must
+// key them by [Member.Key] (organisation ID, features and revision, member
+// ID and settings revision), never by member and settings revision alone,
+// and [ApplyEdits] refuses an actor compiled for another state.
 //
 // A *Member is safe for concurrent use. Has, Evaluate, EvaluateRecord and
 // Visible never allocate; Scope allocates on its first call per kind only.
 // A nil *Member is valid and denies everything, so a handler that finds no
-// member in its context fails closed.
+// member in its context fails closed; the zero Member (not made by
+// Compile) behaves exactly like nil.
 type Member struct {
 	org      ID
+	orgState Organization // the organisation state compiled for
 	id       ID
 	role     Role
 	revision uint64
@@ -64,6 +72,7 @@ func Compile(org Organization, s Settings) (*Member, error) {
 	}
 	m := &Member{
 		org:      org.ID,
+		orgState: org,
 		id:       s.Member,
 		role:     s.Role,
 		revision: s.Revision,
@@ -140,6 +149,10 @@ func (m *Member) setReasons(defaults, withSettings PermissionSet, s Settings) {
 	}
 }
 
+// valid reports whether m was made by Compile: a nil or zero Member is
+// not, and denies everything. Compile never makes a member without a role.
+func (m *Member) valid() bool { return m != nil && m.role != 0 }
+
 // ID returns the member's ID. A nil Member has the zero ID.
 func (m *Member) ID() ID {
 	if m == nil {
@@ -154,6 +167,16 @@ func (m *Member) Organization() ID {
 		return ID{}
 	}
 	return m.org
+}
+
+// Org returns the organisation state the member was compiled for: its ID,
+// features and revision, exactly as given to [Compile]. The zero
+// Organization for a nil Member.
+func (m *Member) Org() Organization {
+	if m == nil {
+		return Organization{}
+	}
+	return m.orgState
 }
 
 // Role returns the member's role; the zero Role for a nil Member.
@@ -173,9 +196,40 @@ func (m *Member) Revision() uint64 {
 	return m.revision
 }
 
+// Key returns what the member was compiled from, as a cache key: see
+// [MemberKey]. The zero MemberKey for a nil Member.
+func (m *Member) Key() MemberKey {
+	if m == nil {
+		return MemberKey{}
+	}
+	return MemberKey{Organization: m.orgState, Member: m.id, Revision: m.revision}
+}
+
+// A MemberKey names everything a compiled [Member] depends on: the
+// organisation state (ID, features and revision: the plan is an input) and
+// the member's ID and settings revision. Two members with equal keys decide
+// alike, provided the host bumps [Organization.Revision] whenever the
+// organisation's features change and [Settings.Revision] whenever the
+// settings change ([ApplyEdits] does the latter). A key of the member and
+// settings revision alone is not enough: after a downgrade from Pro a
+// member cached under it would keep overrides the plan no longer gives.
+//
+// MemberKey is comparable with == and safe as a map key.
+type MemberKey struct {
+	Organization Organization
+	Member       ID
+	Revision     uint64
+}
+
+// KeyOf returns the [MemberKey] of the member that Compile(org, s) would
+// make, without compiling it: a cache looks up with it first.
+func KeyOf(org Organization, s Settings) MemberKey {
+	return MemberKey{Organization: org, Member: s.Member, Revision: s.Revision}
+}
+
 // Permissions returns the member's effective permissions.
 func (m *Member) Permissions() PermissionSet {
-	if m == nil {
+	if !m.valid() {
 		return PermissionSet{}
 	}
 	return m.perms
@@ -184,7 +238,7 @@ func (m *Member) Permissions() PermissionSet {
 // HonoursSettings reports whether the organisation's plan applies the
 // member's stored settings (it has [FineGrained]). When false the member
 // has exactly the role defaults.
-func (m *Member) HonoursSettings() bool { return m != nil && m.fine }
+func (m *Member) HonoursSettings() bool { return m.valid() && m.fine }
 
 // Has reports whether the member holds permission p. It is the fastest
 // check: one bit test.
@@ -194,7 +248,7 @@ func (m *Member) Has(p Permission) bool { return m != nil && m.perms.Has(p) }
 // (for example: may this member export contacts at all?). The outcome is
 // [OutcomeAllow] or [OutcomeForbidden].
 func (m *Member) Evaluate(p Permission) Decision {
-	if m == nil {
+	if !m.valid() {
 		return Decision{v: mkVerdict(OutcomeForbidden, ReasonNone, p, 0, 0)}
 	}
 	if p >= numPermissions {
@@ -212,7 +266,7 @@ func (m *Member) Evaluate(p Permission) Decision {
 // [OutcomeNotFound], whatever p is), then whether the member holds p
 // ([OutcomeForbidden] if not).
 func (m *Member) EvaluateRecord(p Permission, r Record) Decision {
-	if m == nil {
+	if !m.valid() {
 		return Decision{v: mkVerdict(OutcomeNotFound, ReasonNone, p, 0, r.Kind)}
 	}
 	v := m.visible(&r)
@@ -235,7 +289,7 @@ func (m *Member) EvaluateRecord(p Permission, r Record) Decision {
 // [OutcomeNotFound]. A record-level action also needs its permission: use
 // [Member.EvaluateRecord] for that.
 func (m *Member) Visible(r Record) Decision {
-	if m == nil {
+	if !m.valid() {
 		return Decision{v: mkVerdict(OutcomeNotFound, ReasonNone, 0, 0, r.Kind)}
 	}
 	v := m.visible(&r)

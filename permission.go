@@ -290,6 +290,14 @@ func (s PermissionSet) Difference(t PermissionSet) PermissionSet {
 	return PermissionSet{s.bits &^ t.bits}
 }
 
+// first returns the lowest permission of s; zero for the empty set.
+func (s PermissionSet) first() Permission {
+	if s.bits == 0 {
+		return 0
+	}
+	return Permission(bits.TrailingZeros32(s.bits))
+}
+
 // IsEmpty reports whether s has no permission.
 func (s PermissionSet) IsEmpty() bool { return s.bits == 0 }
 

@@ -115,15 +115,24 @@ func (f Features) String() string {
 	return strings.Join(parts, "|")
 }
 
-// An Organization is the tenant a member belongs to: its ID and the
-// features of its plan. Every compiled [Member] belongs to exactly one
-// Organization, and a record of another organisation is never visible.
+// An Organization is the tenant a member belongs to, in one state: its ID,
+// the features of its plan and the revision of that state. Every compiled
+// [Member] belongs to exactly one Organization state ([Member.Org]), and a
+// record of another organisation is never visible.
 //
-// The zero value has no ID and is rejected by [Compile].
+// The zero value has no ID and is rejected by [Compile]. Organization is
+// comparable with == (equal values are the same state) and safe as a map
+// key.
 type Organization struct {
-	// ID is the host's key for the organisation; it must not be zero.
+	// ID is the host's key for the organisation; it must not be zero,
+	// IntID(0) or StringID("").
 	ID ID
 	// Features are what the organisation's plan includes; use
 	// [Plan.Features] or the host's own mapping of its plan names.
 	Features Features
+	// Revision is the host's revision of the organisation's plan: bump it
+	// on every change of Features. Members compiled for an older revision
+	// are stale: [ApplyEdits] refuses them as actors, and a cache keyed by
+	// [Member.Key] never serves them for the new state.
+	Revision uint64
 }

@@ -28,7 +28,7 @@ type Scope struct {
 // a kind builds its scope and caches it on the member: later calls cost a
 // few nanoseconds and do not allocate.
 func (m *Member) Scope(k Kind) Scope {
-	if m == nil || !k.IsValid() {
+	if !m.valid() || !k.IsValid() {
 		return Scope{kind: k}
 	}
 	c := m.scopes[k].Load()

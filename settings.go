@@ -84,9 +84,10 @@ type Settings struct {
 	Member ID
 	// Role is the member's role. Required.
 	Role Role
-	// Revision is the host's revision of these settings. Every compiled
-	// member and every decision reports it, so a cache keyed by it never
-	// serves a revoked permission.
+	// Revision is the host's revision of these settings; bump it on every
+	// change ([ApplyEdits] does). Every compiled member and every decision
+	// reports it. A cache must key members by [MemberKey], which adds the
+	// organisation's ID, features and revision: the plan is an input too.
 	Revision uint64
 	// Grants adds permissions to the role defaults (R6).
 	Grants PermissionSet
@@ -129,9 +130,12 @@ func (s Settings) Validate() error {
 }
 
 // validateKey checks the ID of a member or organisation: not zero, and not
-// the empty string (almost always a missing session, not a real key).
+// IntID(0) or the empty string, which a Go host almost always means as
+// "unset": two unset tenants must never share rows.
 func validateKey(what string, id ID) error {
-	if s, ok := id.Str(); id.IsZero() || ok && s == "" {
+	s, isStr := id.Str()
+	n, isInt := id.Int()
+	if id.IsZero() || isStr && s == "" || isInt && n == 0 {
 		return fmt.Errorf("teamperm: %s id %v: %w", what, id, ErrInvalidID)
 	}
 	return nil

@@ -81,9 +81,9 @@ func settingsGoldenCases() []struct {
 			Pipelines:         teamperm.Only(uuid, teamperm.IntID(3), teamperm.StringID("3")),
 		}},
 		{"odd-ids", teamperm.Settings{
-			Member:    teamperm.IntID(0),
+			Member:    teamperm.IntID(math.MinInt64),
 			Role:      teamperm.RoleMember,
-			Instances: teamperm.Only(teamperm.IntID(-1), teamperm.IntID(math.MinInt64), teamperm.StringID("")),
+			Instances: teamperm.Only(teamperm.IntID(0), teamperm.IntID(-1), teamperm.IntID(math.MinInt64), teamperm.StringID("")),
 			Pipelines: teamperm.Only(teamperm.UUIDID([16]byte{})),
 		}},
 		{"string-escapes", teamperm.Settings{
@@ -499,7 +499,7 @@ func TestSettingsValidate(t *testing.T) {
 		msg  []string // and names each of these
 	}{
 		{"valid", valid, nil, nil},
-		{"valid-int-zero-member", with(func(s *teamperm.Settings) { s.Member = teamperm.IntID(0) }), nil, nil},
+		{"int-zero-member", with(func(s *teamperm.Settings) { s.Member = teamperm.IntID(0) }), []error{teamperm.ErrInvalidID}, []string{"member id 0"}},
 		{"valid-empty-specific", with(func(s *teamperm.Settings) { s.Instances, s.Pipelines = teamperm.Only(), teamperm.Only() }), nil, nil},
 		{"valid-specific-nil-ids", with(func(s *teamperm.Settings) { s.Instances = teamperm.Access{Specific: true} }), nil, nil},
 		{"zero", teamperm.Settings{}, []error{teamperm.ErrInvalidID, teamperm.ErrUnknownRole}, []string{"member", "none"}},
@@ -644,7 +644,7 @@ func settingsGen() *rapid.Generator[teamperm.Settings] {
 		grants, _ := drawPermSet(t, "grants")
 		denies, _ := drawPermSet(t, "denies")
 		return teamperm.Settings{
-			Member:            settingsIDGen().Draw(t, "member"),
+			Member:            settingsIDGen().Filter(func(id teamperm.ID) bool { return id != teamperm.IntID(0) }).Draw(t, "member"),
 			Role:              rapid.SampledFrom([]teamperm.Role{teamperm.RoleOwner, teamperm.RoleAdmin, teamperm.RoleMember}).Draw(t, "role"),
 			Revision:          rapid.Uint64().Draw(t, "revision"),
 			Grants:            grants,
