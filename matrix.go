@@ -110,9 +110,9 @@ func NewMatrix(org Organization, s Settings) (Matrix, error) {
 		return ""
 	}
 	access := func(a Access, applies bool, lock string) MatrixAccess {
-		ids := a.IDs
-		if ids == nil || !a.Specific {
-			ids = []ID{}
+		ids := []ID{} // a copy: the matrix shares nothing with s
+		if a.Specific {
+			ids = append(ids, a.IDs...)
 		}
 		return MatrixAccess{All: !a.Specific, IDs: ids, Applies: applies, Locked: lock}
 	}

@@ -2,6 +2,7 @@ package teamperm
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 	"sync/atomic"
@@ -477,12 +478,15 @@ func (s *idSet) has(id ID) bool {
 }
 
 // intSet is an immutable open-addressing hash set of int64, at most half
-// full, with Fibonacci hashing and linear probing: a lookup is a multiply,
-// a shift and usually one or two loads.
+// full, with linear probing. The hash is hash/maphash with a seed drawn for
+// each set, so IDs crafted to collide (a hostile host user choosing
+// instance IDs) cannot be crafted: the expected probe length stays short
+// for any input, and a lookup is one hash and usually one or two loads.
 type intSet struct {
 	slots    []int64 // a power of two of them; free slots hold intSetFree
-	shift    uint8   // 64 - log2(len(slots))
-	hasFree  bool    // the set holds intSetFree itself
+	seed     maphash.Seed
+	shift    uint8 // 64 - log2(len(slots))
+	hasFree  bool  // the set holds intSetFree itself
 	nonEmpty bool
 }
 
@@ -496,7 +500,7 @@ func newIntSet(ns []int64) intSet {
 	for 1<<bits < 2*len(ns) {
 		bits++
 	}
-	s := intSet{slots: make([]int64, 1<<bits), shift: 64 - bits, nonEmpty: true}
+	s := intSet{slots: make([]int64, 1<<bits), seed: maphash.MakeSeed(), shift: 64 - bits, nonEmpty: true}
 	for i := range s.slots {
 		s.slots[i] = intSetFree
 	}
@@ -519,7 +523,7 @@ func newIntSet(ns []int64) intSet {
 	return s
 }
 
-func (s *intSet) slot(n int64) uint64 { return uint64(n) * 0x9E3779B97F4A7C15 >> s.shift }
+func (s *intSet) slot(n int64) uint64 { return maphash.Comparable(s.seed, n) >> s.shift }
 
 func (s *intSet) has(n int64) bool {
 	if !s.nonEmpty {

@@ -278,3 +278,83 @@ func BenchmarkMatch1M(b *testing.B) {
 		}
 	})
 }
+
+// hostileIntIDs returns n integer IDs crafted to collide in a set hashed
+// by a fixed multiplier (the Fibonacci hashing teamperm once used): each
+// is t times the multiplier's inverse modulo 2^64, so its product with the
+// multiplier is t and its top bits are all zero. A set with a fixed hash
+// degrades to a linear scan on them; a seeded one must not.
+func hostileIntIDs(n int) []int64 {
+	const k = 0x9E3779B97F4A7C15
+	inv := uint64(k) // Newton's iteration for the inverse of an odd k modulo 2^64
+	for range 6 {
+		inv *= 2 - k*inv
+	}
+	out := make([]int64, n)
+	for t := range out {
+		out[t] = int64(uint64(t+1) * inv)
+	}
+	return out
+}
+
+func sequentialIntIDs(n int) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = int64(i + 1)
+	}
+	return out
+}
+
+func TestHostileIntIDsDoNotDegradeSets(t *testing.T) {
+	const n = 1 << 15
+	for _, c := range []struct {
+		name string
+		ids  []int64
+	}{{"sequential", sequentialIntIDs(n)}, {"hostile", hostileIntIDs(n)}} {
+		// A seeded hash at half load: the longest probe is a few dozen at
+		// most (a fixed hash walks all 32,768 on the hostile keys).
+		if got := teamperm.IntSetMaxProbe(c.ids); got > 64 {
+			t.Errorf("%s: longest probe %d of %d keys, want <= 64", c.name, got, n)
+		}
+	}
+}
+
+// BenchmarkHostileIDs: Compile and Visible on 32,768 allowed instances,
+// sequential and crafted to collide under a fixed hash. The two must stay
+// within 2x of each other.
+func BenchmarkHostileIDs(b *testing.B) {
+	const n = 1 << 15
+	for _, c := range []struct {
+		name string
+		ids  []int64
+	}{{"sequential", sequentialIntIDs(n)}, {"hostile", hostileIntIDs(n)}} {
+		ids := make([]teamperm.ID, n)
+		for i, v := range c.ids {
+			ids[i] = teamperm.IntID(v)
+		}
+		s := teamperm.Settings{Member: benchMe, Role: teamperm.RoleMember, Instances: teamperm.Only(ids...)}
+		b.Run("compile/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := teamperm.Compile(benchOrg, s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("visible/"+c.name, func(b *testing.B) {
+			m := mustCompile(b, benchOrg, s)
+			recs := make([]teamperm.Record, 64)
+			for i := range recs {
+				recs[i] = teamperm.Record{Kind: teamperm.KindContact, Organization: benchOrg.ID, Instance: ids[(i*4099)%n]}
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if !m.Visible(recs[i&63]).Allowed() {
+					b.Fatal("not visible")
+				}
+				i++
+			}
+		})
+	}
+}

@@ -113,16 +113,50 @@ func (s Scope) Organization() ID { return s.org }
 // when the member sees every record of the kind in the organisation,
 // [None] when it sees none. A renderer of its own must also apply the
 // organisation condition ([Scope.Organization]), or use [Scope.Tree].
-func (s Scope) Filter() Filter {
+//
+// The tree is a fresh copy that shares no memory with the member, so a
+// caller that modifies it changes nothing else; it allocates for every
+// condition beyond [All] and [None]. [Scope.AppendSQL] and [Scope.Match]
+// do not go through it.
+func (s Scope) Filter() Filter { return cloneFilter(s.filter()) }
+
+// filter is Filter without the copy, for this package's renderers.
+func (s Scope) filter() Filter {
 	if s.f == nil {
 		return None
 	}
 	return s.f
 }
 
+// cloneFilter copies f deeply, dropping the bind values and indexes a
+// Member prepared, so that a caller's change to the copy is rendered and
+// matched as changed.
+func cloneFilter(f Filter) Filter {
+	switch f := f.(type) {
+	case And:
+		out := make(And, len(f))
+		for i, g := range f {
+			out[i] = cloneFilter(g)
+		}
+		return out
+	case Or:
+		out := make(Or, len(f))
+		for i, g := range f {
+			out[i] = cloneFilter(g)
+		}
+		return out
+	case Eq:
+		return Eq{Field: f.Field, Value: f.Value}
+	case In:
+		return In{Field: f.Field, Values: cloneIDs(f.Values)}
+	}
+	return f
+}
+
 // Tree returns the whole predicate, the organisation condition included:
 // organization = Organization() and Filter(), or [None]. It is what
-// [Scope.AppendSQL] renders and [Scope.Match] tests.
+// [Scope.AppendSQL] renders and [Scope.Match] tests. Like Filter, it is a
+// fresh copy.
 func (s Scope) Tree() Filter {
 	switch f := s.Filter().(type) {
 	case Const:
@@ -173,11 +207,11 @@ func (s Scope) Fields() []Field {
 
 // IsNone reports whether the scope matches no record, so the host can skip
 // the query.
-func (s Scope) IsNone() bool { return s.Filter() == None }
+func (s Scope) IsNone() bool { return s.filter() == None }
 
 // IsAll reports whether the scope matches every record of the kind in the
 // organisation: only the organisation condition remains.
-func (s Scope) IsAll() bool { return s.Filter() == All }
+func (s Scope) IsAll() bool { return s.filter() == All }
 
 // Match reports whether the member may see r: r is of the scope's kind, of
 // the member's organisation, and matches [Scope.Filter]. It never

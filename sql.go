@@ -77,12 +77,12 @@ func (s Scope) AppendSQL(dst []byte, args []any, d Dialect, m Mapping) ([]byte, 
 		if m.Organization != (Column{}) {
 			return dst, args, fmt.Errorf("teamperm: mapping is SingleTenant and has an organization column %q: %w", m.Organization.Name, ErrInvalidMapping)
 		}
-		return AppendSQL(dst, args, d, m, s.Filter())
+		return AppendSQL(dst, args, d, m, s.filter())
 	}
 	if m.Organization == (Column{}) {
 		return dst, args, fmt.Errorf("teamperm: mapping has no organization column and is not SingleTenant: %w", ErrInvalidMapping)
 	}
-	f := s.Filter()
+	f := s.filter()
 	if f == None {
 		return AppendSQL(dst, args, d, m, f)
 	}

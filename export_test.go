@@ -1,0 +1,18 @@
+package teamperm
+
+// IntSetMaxProbe builds the integer set of ns and returns the longest
+// probe sequence a lookup of one of its members walks (1 for a direct hit),
+// for the test that crafted keys do not degrade the set.
+func IntSetMaxProbe(ns []int64) int {
+	s := newIntSet(ns)
+	mask := uint64(len(s.slots) - 1)
+	longest := 0
+	for _, n := range ns {
+		probes := 1
+		for i := s.slot(n); s.slots[i] != n; i = (i + 1) & mask {
+			probes++
+		}
+		longest = max(longest, probes)
+	}
+	return longest
+}
