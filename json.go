@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -14,6 +15,7 @@ import (
 // exactly (encoding/json folds case), duplicate keys are errors, numbers
 // are checked for their exact form, and every error names the value.
 type jsonDecoder struct {
+	data     []byte // the whole input
 	dec      *json.Decoder
 	sentinel error // what every error wraps: ErrInvalidSettings, or ErrInvalidID for a lone ID
 }
@@ -27,7 +29,7 @@ func decodeStrict(data []byte, sentinel error, read func(*jsonDecoder) error) er
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	d := &jsonDecoder{dec: dec, sentinel: sentinel}
+	d := &jsonDecoder{data: data, dec: dec, sentinel: sentinel}
 	if err := read(d); err != nil {
 		return err
 	}
@@ -38,6 +40,7 @@ func decodeStrict(data []byte, sentinel error, read func(*jsonDecoder) error) er
 }
 
 func (d *jsonDecoder) token(what string) (json.Token, error) {
+	start := d.dec.InputOffset()
 	t, err := d.dec.Token()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -45,7 +48,49 @@ func (d *jsonDecoder) token(what string) (json.Token, error) {
 		}
 		return nil, fmt.Errorf("teamperm: %s: %v: %w", what, err, d.sentinel)
 	}
+	// encoding/json replaces an escaped lone surrogate ("\ud800") with
+	// U+FFFD, so two distinct keys could decode to one: refuse it.
+	if s, ok := t.(string); ok && strings.ContainsRune(s, utf8.RuneError) {
+		if esc, bad := loneSurrogate(d.data[start:d.dec.InputOffset()]); bad {
+			return nil, fmt.Errorf("teamperm: %s: string has an unpaired surrogate escape %s: %w", what, esc, d.sentinel)
+		}
+	}
 	return t, nil
+}
+
+// loneSurrogate reports the first \u escape of a UTF-16 surrogate in
+// the JSON text b that is not half of a pair (a high one followed at once
+// by a low one).
+func loneSurrogate(b []byte) (string, bool) {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
+		return rune(v), err == nil
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			continue
+		}
+		c, ok := hex4(i)
+		if !ok {
+			i++ // a two-byte escape such as \\ or \"
+			continue
+		}
+		switch {
+		case c >= 0xD800 && c < 0xDC00:
+			if lo, ok := hex4(i + 6); ok && lo >= 0xDC00 && lo < 0xE000 {
+				i += 11
+				continue
+			}
+			return string(b[i : i+6]), true
+		case c >= 0xDC00 && c < 0xE000:
+			return string(b[i : i+6]), true
+		}
+		i += 5
+	}
+	return "", false
 }
 
 // wrong reports a value of the wrong type for what.

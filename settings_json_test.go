@@ -319,6 +319,16 @@ func settingsJSONErrorCases() []settingsJSONErrorCase {
 	return []settingsJSONErrorCase{
 		// Fields.
 		{"unknown-field", obj(`"extra":1`), e(inv), m(`"extra"`)},
+		// Escaped lone surrogates: encoding/json would read both as U+FFFD,
+		// so "\ud800" and "\udbff" would be one instance.
+		{"lone-high-surrogate-instance", obj(`"instances":["\ud800"]`), e(inv), m(`instances`, `\ud800`)},
+		{"lone-low-surrogate-member", `{"version":1,"member":"a\udc00","role":"member"}`, e(inv), m(`member`, `\udc00`)},
+		{"reversed-surrogates-pipeline", obj(`"pipelines":["\udc00\ud800"]`), e(inv), m(`pipelines`, `\udc00`)},
+		{"high-then-text", obj(`"instances":["\ud83dx"]`), e(inv), m(`\ud83d`)},
+		{"lone-surrogate-key", `{"version":1,"member":42,"role":"member","\ud800":1}`, e(inv), m(`\ud800`)},
+		{"lone-surrogate-role", `{"version":1,"member":42,"role":"\ud800"}`, e(inv), m(`\ud800`)},
+		{"int-zero-member", `{"version":1,"member":0,"role":"member"}`, e(id), m(`member id 0`)},
+		{"minus-zero-member", `{"version":1,"member":-0,"role":"member"}`, e(id), m(`member id 0`)},
 		{"unknown-field-null", obj(`"plan":null`), e(inv), m(`"plan"`)},
 		{"wrong-case-key-Role", `{"version":1,"member":42,"Role":"member"}`, e(inv), m(`"Role"`)},
 		{"wrong-case-key-Version", `{"Version":1,"member":42,"role":"member"}`, e(inv), m(`"Version"`)},

@@ -950,6 +950,12 @@ func TestIDJSONDecodeOnlyForms(t *testing.T) {
 		{"string-escaped", `"\u003cb\u003e"`, teamperm.StringID("<b>")},
 		{"string-html", `"<b>"`, teamperm.StringID("<b>")},
 		{"null-spaced", " null ", teamperm.ID{}},
+		{"surrogate-pair", `"\ud83d\ude00"`, teamperm.StringID("\U0001F600")},
+		{"surrogate-pair-upper", `"\uD83D\uDE00x"`, teamperm.StringID("\U0001F600x")},
+		{"escaped-backslash-then-u", `"\\ud800"`, teamperm.StringID(`\ud800`)},
+		{"replacement-char-escaped", `"\ufffd"`, teamperm.StringID("\ufffd")},
+		{"replacement-char-raw", "\"\ufffd\"", teamperm.StringID("\ufffd")},
+		{"replacement-and-pair", `"\ufffd\ud800\udc00"`, teamperm.StringID("\ufffd\U00010000")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -968,6 +974,8 @@ func TestIDJSONStrict(t *testing.T) {
 		msg  string // the error names this
 	}{
 		{name: "fraction", in: `1.0`, msg: "1.0"},
+		{name: "lone-surrogate", in: `"\ud800"`, msg: `\ud800`},
+		{name: "lone-low-surrogate", in: `"x\udfff"`, msg: `\udfff`},
 		{name: "exponent", in: `1e3`, msg: "1e3"},
 		{name: "exponent-upper", in: `1E3`, msg: "1E3"},
 		{name: "overflow", in: `9223372036854775808`, msg: "9223372036854775808"},
