@@ -3,6 +3,7 @@ package teamperm_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -62,8 +63,8 @@ func escalationUniverse(org teamperm.ID, team []teamperm.Settings) ([]teamperm.R
 	}
 	recs := exhaustiveRecords(org, instances, people, pipelines)
 	for k := range teamperm.Kinds() {
-		recs = append(recs, teamperm.Record{Kind: k, Organization: orgPool[2], Instance: instancePool[0], Assignee: people[2]},
-			teamperm.Record{Kind: k, Instance: instancePool[0], Assignee: people[2]})
+		recs = append(recs, teamperm.Record{Kind: k, Organization: orgPool[2], Instance: instancePool[0], Assignee: people[1]},
+			teamperm.Record{Kind: k, Instance: instancePool[0], Assignee: people[1]})
 	}
 	refs := make([]refRecord, len(recs))
 	for i, r := range recs {
@@ -317,4 +318,325 @@ func applyUnchecked(s teamperm.Settings, e teamperm.Edit) teamperm.Settings {
 		s.Pipelines = teamperm.Access{Specific: e.Access.Specific, IDs: slices.Clone(e.Access.IDs)}
 	}
 	return s
+}
+
+// The cast of the security review that found the ways through (issue
+// "Administration that cannot escalate"): an organisation with three
+// WhatsApp instances.
+var (
+	reviewOrg   = teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.PlanPro.Features(), Revision: 7}
+	acmeSupport = teamperm.StringID("acme-support")
+	bloom       = teamperm.StringID("bloom")
+	atlas       = teamperm.StringID("atlas")
+	bruno       = teamperm.Settings{Member: teamperm.IntID(2), Role: teamperm.RoleAdmin, Instances: teamperm.Only(bloom)}
+	carl        = teamperm.Settings{Member: teamperm.IntID(8), Role: teamperm.RoleMember, Instances: teamperm.Only(atlas), OnlyAssignedChats: true}
+	sam         = teamperm.Settings{Member: teamperm.IntID(4), Role: teamperm.RoleMember, Instances: teamperm.Only(acmeSupport, bloom)}
+)
+
+func TestEscalationWaysThrough(t *testing.T) {
+	noChatView := teamperm.Settings{Member: teamperm.IntID(3), Role: teamperm.RoleAdmin, Denies: teamperm.PermissionSetOf(teamperm.ChatView)}
+	owner := teamperm.Settings{Member: teamperm.IntID(1), Role: teamperm.RoleOwner}
+	broken := teamperm.Settings{Member: teamperm.IntID(51), Role: teamperm.RoleMember, Instances: teamperm.Only(atlas, atlas)}
+	tests := []struct {
+		name   string
+		actor  teamperm.Settings
+		target teamperm.Settings
+		edits  []teamperm.Edit
+		want   error // nil: accepted
+	}{
+		{"restricted admin lifts only-assigned inside an instance it cannot see", bruno, carl, []teamperm.Edit{teamperm.SetOnlyAssignedChats{On: false}}, teamperm.ErrEditNotAllowed},
+		{"restricted admin grants export to a member who sees other instances", bruno, sam, []teamperm.Edit{teamperm.Grant{Permission: teamperm.ContactExport}}, teamperm.ErrEditNotAllowed},
+		{"admin without chat.view lifts only-assigned", noChatView, carl, []teamperm.Edit{teamperm.SetOnlyAssignedChats{On: false}}, teamperm.ErrEditNotAllowed},
+		{"restricted admin gives an invitee a role", bruno, teamperm.Settings{Member: teamperm.IntID(50)}, []teamperm.Edit{teamperm.SetRole{Role: teamperm.RoleMember}}, teamperm.ErrEditNotAllowed},
+		{"restricted admin gives an invitee an instance it cannot see", bruno, teamperm.Settings{Member: teamperm.IntID(50)}, []teamperm.Edit{teamperm.SetInstances{Access: teamperm.Only(teamperm.IntID(9))}, teamperm.SetRole{Role: teamperm.RoleMember}}, teamperm.ErrEditNotAllowed},
+		{"restricted admin widens settings that do not compile", bruno, broken, []teamperm.Edit{teamperm.SetInstances{Access: teamperm.Only(atlas)}}, teamperm.ErrEditNotAllowed},
+		// What a restricted admin may still do.
+		{"restricted admin invites into its own instance", bruno, teamperm.Settings{Member: teamperm.IntID(50)}, []teamperm.Edit{teamperm.SetInstances{Access: teamperm.Only(bloom)}, teamperm.SetRole{Role: teamperm.RoleMember}}, nil},
+		{"restricted admin repairs settings into its own instance", bruno, broken, []teamperm.Edit{teamperm.SetInstances{Access: teamperm.Only(bloom)}}, nil},
+		{"restricted admin restricts a member further", bruno, sam, []teamperm.Edit{teamperm.Deny{Permission: teamperm.ChatSend}, teamperm.SetOnlyAssignedChats{On: true}, teamperm.SetInstances{Access: teamperm.Only(acmeSupport)}}, nil},
+		{"restricted admin grants inside its own instance", bruno, teamperm.Settings{Member: teamperm.IntID(9), Role: teamperm.RoleMember, Instances: teamperm.Only(bloom)}, []teamperm.Edit{teamperm.Grant{Permission: teamperm.ContactExport}}, nil},
+		{"owner lifts only-assigned", owner, carl, []teamperm.Edit{teamperm.SetOnlyAssignedChats{On: false}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			actor := mustCompile(t, reviewOrg, tt.actor)
+			next, change, err := teamperm.ApplyEdits(actor, reviewOrg, tt.target, adminTime, tt.edits...)
+			if !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) {
+				t.Fatalf("ApplyEdits(%v) = %v, want %v", tt.edits, err, tt.want)
+			}
+			if err != nil {
+				if change.Actor != (teamperm.ID{}) || next.Revision != tt.target.Revision {
+					t.Errorf("a refused batch recorded %v / revision %d", change, next.Revision)
+				}
+				for _, hidden := range []string{"atlas", "acme"} {
+					if !slices.ContainsFunc(tt.actor.Instances.IDs, func(id teamperm.ID) bool { return id.String() == `"`+hidden+`"` }) && strings.Contains(err.Error(), hidden) {
+						t.Errorf("the refusal names instance %q, which the actor cannot see: %v", hidden, err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// A member compiled for one organisation state is never used for another
+// (R17): the issue's Starter admin, still held after the upgrade to Pro.
+func TestStaleActorIsRefused(t *testing.T) {
+	starter := teamperm.Organization{ID: reviewOrg.ID, Features: teamperm.PlanStarter.Features(), Revision: 3}
+	pro := teamperm.Organization{ID: reviewOrg.ID, Features: teamperm.PlanPro.Features(), Revision: 4}
+	admin := teamperm.Settings{Member: teamperm.IntID(2), Role: teamperm.RoleAdmin, Denies: teamperm.PermissionSetOf(teamperm.ContactExport), Instances: teamperm.Only(bloom)}
+	onStarter := mustCompile(t, starter, admin)
+	if !onStarter.Has(teamperm.ContactExport) {
+		t.Fatal("on Starter the admin has its role defaults")
+	}
+	for _, tc := range []struct {
+		name string
+		org  teamperm.Organization
+		want error
+	}{
+		{"upgraded", pro, teamperm.ErrStaleMember},
+		{"same features, newer revision", teamperm.Organization{ID: starter.ID, Features: starter.Features, Revision: 4}, teamperm.ErrStaleMember},
+		{"another organisation", teamperm.Organization{ID: teamperm.IntID(9), Features: starter.Features, Revision: 3}, teamperm.ErrEditNotAllowed},
+		{"zero organisation", teamperm.Organization{}, teamperm.ErrEditNotAllowed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := teamperm.ApplyEdits(onStarter, tc.org, sam, adminTime, teamperm.SetInstances{Access: teamperm.Access{}}, teamperm.Grant{Permission: teamperm.ContactExport})
+			if !errors.Is(err, tc.want) {
+				t.Errorf("ApplyEdits = %v, want %v", err, tc.want)
+			}
+			if err := teamperm.CanEdit(onStarter, tc.org, sam); !errors.Is(err, tc.want) {
+				t.Errorf("CanEdit = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	// Compiled again for the current state, the admin lacks export and sees
+	// one instance: the same batch is an escalation.
+	onPro := mustCompile(t, pro, admin)
+	if _, _, err := teamperm.ApplyEdits(onPro, pro, sam, adminTime, teamperm.SetInstances{Access: teamperm.Access{}}, teamperm.Grant{Permission: teamperm.ContactExport}); !errors.Is(err, teamperm.ErrEditNotAllowed) {
+		t.Errorf("fresh admin: %v, want ErrEditNotAllowed", err)
+	}
+}
+
+// TestMemberKeyNamesEverything: two members with equal keys decide alike,
+// over random organisation states and stored settings, when the host
+// bumps the organisation's revision on every plan change and the settings
+// revision on every edit. A key of the member and settings revision alone
+// (the old caching advice) fails this: after a downgrade from Pro it
+// serves a member with overrides the plan no longer gives.
+func TestMemberKeyNamesEverything(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		// The host's history: organisation revision -> features, and
+		// (member, settings revision) -> settings.
+		plans := []teamperm.Features{}
+		for range rapid.IntRange(1, 4).Draw(t, "planChanges") {
+			p := rapid.SampledFrom([]teamperm.Plan{teamperm.PlanFree, teamperm.PlanStarter, teamperm.PlanPro}).Draw(t, "plan")
+			plans = append(plans, p.Features())
+		}
+		var versions []teamperm.Settings
+		for i := range rapid.IntRange(1, 4).Draw(t, "edits") {
+			s := genSettings(t)
+			s.Member, s.Revision = memberPool[0], uint64(i)
+			versions = append(versions, s)
+		}
+		draw := func(label string) (teamperm.Organization, teamperm.Settings) {
+			rev := rapid.IntRange(0, len(plans)-1).Draw(t, label+"OrgRevision")
+			org := teamperm.Organization{ID: orgPool[0], Features: plans[rev], Revision: uint64(rev)}
+			return org, versions[rapid.IntRange(0, len(versions)-1).Draw(t, label+"Revision")]
+		}
+		oa, sa := draw("a")
+		ob, sb := draw("b")
+		a, b := mustCompile(t, oa, sa), mustCompile(t, ob, sb)
+		if a.Key() != teamperm.KeyOf(oa, sa) || b.Key() != teamperm.KeyOf(ob, sb) {
+			t.Fatalf("Key and KeyOf disagree")
+		}
+		if a.Key() != b.Key() {
+			return
+		}
+		records, _ := escalationUniverse(orgPool[0], []teamperm.Settings{sa})
+		for _, p := range allPermissions() {
+			if a.Evaluate(p).String() != b.Evaluate(p).String() {
+				t.Fatalf("equal keys, different decisions on %v: %v / %v", p, a.Evaluate(p), b.Evaluate(p))
+			}
+			for _, r := range records {
+				if da, db := a.EvaluateRecord(p, r), b.EvaluateRecord(p, r); da.String() != db.String() {
+					t.Fatalf("equal keys %+v, different decisions on %v %+v: %v / %v", a.Key(), p, r, da, db)
+				}
+			}
+		}
+	})
+}
+
+// The old advice, shown wrong: a member and settings revision are not a
+// cache key, since the plan changes what the same settings give.
+func TestOldCacheAdviceIsWrong(t *testing.T) {
+	pro := teamperm.Organization{ID: reviewOrg.ID, Features: teamperm.FineGrained, Revision: 4}
+	starter := teamperm.Organization{ID: reviewOrg.ID, Revision: 5}
+	s := teamperm.Settings{Member: teamperm.IntID(9), Role: teamperm.RoleMember, Revision: 4, Grants: teamperm.PermissionSetOf(teamperm.ContactExport)}
+	onPro, onStarter := mustCompile(t, pro, s), mustCompile(t, starter, s)
+	if onPro.ID() != onStarter.ID() || onPro.Revision() != onStarter.Revision() {
+		t.Fatal("the old key (member, revision) is the same on both plans")
+	}
+	if onPro.Has(teamperm.ContactExport) == onStarter.Has(teamperm.ContactExport) {
+		t.Fatal("the plan change should change the decision")
+	}
+	if onPro.Key() == onStarter.Key() {
+		t.Errorf("Key does not tell the plans apart: %+v", onPro.Key())
+	}
+}
+
+// The zero Member behaves exactly as a nil *Member in every method: it
+// denies everything, sees nothing and edits nobody (R17).
+func TestZeroMemberFailsClosed(t *testing.T) {
+	var nilMember *teamperm.Member
+	zero := &teamperm.Member{}
+	records, _ := escalationUniverse(teamperm.ID{}, nil) // records of the zero organisation too
+	more, _ := escalationUniverse(orgPool[0], nil)
+	records = append(records, more...)
+	for _, m := range []*teamperm.Member{nilMember, zero} {
+		for _, p := range allPermissions() {
+			if m.Has(p) || m.Evaluate(p) != nilMember.Evaluate(p) {
+				t.Errorf("%v: Evaluate(%v) = %v, want %v", m, p, m.Evaluate(p), nilMember.Evaluate(p))
+			}
+			for _, r := range records {
+				if d := m.EvaluateRecord(p, r); d != nilMember.EvaluateRecord(p, r) || d.Allowed() {
+					t.Fatalf("EvaluateRecord(%v, %+v) = %v", p, r, d)
+				}
+			}
+		}
+		for _, r := range records {
+			if d := m.Visible(r); d != nilMember.Visible(r) || d.Allowed() {
+				t.Fatalf("Visible(%+v) = %v", r, d)
+			}
+		}
+		for k := range teamperm.Kinds() {
+			sc := m.Scope(k)
+			if !sc.IsNone() || sc.IsAll() || sc.Filter() != teamperm.None {
+				t.Errorf("Scope(%v) = %v, want none", k, sc)
+			}
+			for _, r := range records {
+				if sc.Match(&r) {
+					t.Fatalf("Scope(%v) matches %+v", k, r)
+				}
+			}
+			frag, _, err := sc.SQL(teamperm.SQLite, teamperm.Mapping{SingleTenant: true, Instance: teamperm.IntColumn("instance_id")})
+			if err != nil || frag != "(1=0)" {
+				t.Errorf("Scope(%v).SQL single-tenant = %q, %v; want (1=0)", k, frag, err)
+			}
+		}
+		if m.Permissions() != (teamperm.PermissionSet{}) || m.HonoursSettings() || m.Role() != 0 || !m.ID().IsZero() {
+			t.Errorf("accessors of %v are not those of nil", m)
+		}
+		if _, _, err := teamperm.ApplyEdits(m, teamperm.Organization{}, carl, adminTime, teamperm.Deny{Permission: teamperm.ChatSend}); !errors.Is(err, teamperm.ErrEditNotAllowed) {
+			t.Errorf("ApplyEdits by %v: %v", m, err)
+		}
+		if err := teamperm.CanEdit(m, teamperm.Organization{}, carl); !errors.Is(err, teamperm.ErrEditNotAllowed) {
+			t.Errorf("CanEdit by %v: %v", m, err)
+		}
+	}
+}
+
+// Go hosts use 0 and "" for "unset": neither is an organisation or member
+// ID, so two unset tenants never share rows (R17).
+func TestUnsetKeysAreRefused(t *testing.T) {
+	member := teamperm.Settings{Member: teamperm.IntID(5), Role: teamperm.RoleOwner}
+	for _, id := range []teamperm.ID{{}, teamperm.IntID(0), teamperm.StringID("")} {
+		if _, err := teamperm.Compile(teamperm.Organization{ID: id}, member); !errors.Is(err, teamperm.ErrInvalidID) {
+			t.Errorf("Compile for organization %v: %v, want ErrInvalidID", id, err)
+		}
+		if _, err := teamperm.Compile(reviewOrg, teamperm.Settings{Member: id, Role: teamperm.RoleOwner}); !errors.Is(err, teamperm.ErrInvalidID) {
+			t.Errorf("Compile of member %v: %v, want ErrInvalidID", id, err)
+		}
+		if _, err := teamperm.Impact(teamperm.Team{Organization: teamperm.Organization{ID: id}}, teamperm.Team{Organization: teamperm.Organization{ID: id}}); !errors.Is(err, teamperm.ErrInvalidID) {
+			t.Errorf("Impact for organization %v: %v, want ErrInvalidID", id, err)
+		}
+	}
+	if _, err := teamperm.Impact(teamperm.Team{Organization: reviewOrg}, teamperm.Team{Organization: teamperm.Organization{ID: teamperm.IntID(2)}}); !errors.Is(err, teamperm.ErrInvalidID) {
+		t.Errorf("Impact across organisations: %v, want ErrInvalidID", err)
+	}
+	// Instances and pipelines may be 0 or "": they are keys like any other.
+	m := mustCompile(t, reviewOrg, teamperm.Settings{Member: teamperm.IntID(5), Role: teamperm.RoleMember, Instances: teamperm.Only(teamperm.IntID(0))})
+	if !m.Visible(teamperm.Record{Kind: teamperm.KindContact, Organization: reviewOrg.ID, Instance: teamperm.IntID(0)}).Allowed() ||
+		m.Visible(teamperm.Record{Kind: teamperm.KindContact, Organization: reviewOrg.ID}).Allowed() {
+		t.Error("instance 0 is a key, distinct from NULL")
+	}
+}
+
+// Nothing the package hands out shares memory with a member or with the
+// caller's arguments (issue: no aliasing).
+func TestNoAliasing(t *testing.T) {
+	many := make([]teamperm.ID, 0, 40)
+	for i := range 40 {
+		many = append(many, teamperm.IntID(int64(100+i)))
+	}
+	for _, ids := range [][]teamperm.ID{{teamperm.IntID(7), teamperm.IntID(8)}, many} {
+		s := teamperm.Settings{Member: teamperm.IntID(5), Role: teamperm.RoleMember, Instances: teamperm.Only(slices.Clone(ids)...), Pipelines: teamperm.Only(slices.Clone(ids)...)}
+		m := mustCompile(t, reviewOrg, s)
+		hidden := teamperm.Record{Kind: teamperm.KindContact, Organization: reviewOrg.ID, Instance: teamperm.IntID(99)}
+		hiddenDeal := teamperm.Record{Kind: teamperm.KindDeal, Organization: reviewOrg.ID, Pipeline: teamperm.IntID(99)}
+		for k := range teamperm.Kinds() {
+			for _, f := range []teamperm.Filter{m.Scope(k).Filter(), m.Scope(k).Tree()} {
+				scribble(f)
+			}
+		}
+		if m.Visible(hidden).Allowed() || m.Scope(teamperm.KindContact).Match(&hidden) || m.Visible(hiddenDeal).Allowed() || m.Scope(teamperm.KindDeal).Match(&hiddenDeal) {
+			t.Fatal("writing to a scope's filter changed the member")
+		}
+		// A filter changed by its caller is rendered and matched as changed.
+		f := m.Scope(teamperm.KindContact).Filter()
+		f.(teamperm.In).Values[0] = teamperm.IntID(99)
+		if !teamperm.Match(f, &hidden) {
+			t.Error("Match of a changed filter copy ignores the change")
+		}
+		_, args, err := teamperm.AppendSQL(nil, nil, teamperm.SQLite, teamperm.Mapping{SingleTenant: true, Instance: teamperm.IntColumn("instance_id")}, f)
+		if err != nil || !slices.Contains(args, any(int64(99))) && len(ids) < 32 {
+			t.Errorf("AppendSQL of a changed filter copy: %v, %v", args, err)
+		}
+
+		x, err := teamperm.NewMatrix(reviewOrg, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.Instances.IDs[0], x.Pipelines.IDs[0] = teamperm.IntID(99), teamperm.IntID(99)
+		if s.Instances.IDs[0] != ids[0] || s.Pipelines.IDs[0] != ids[0] {
+			t.Error("NewMatrix shares the settings' slices")
+		}
+
+		owner := mustCompile(t, reviewOrg, teamperm.Settings{Member: teamperm.IntID(1), Role: teamperm.RoleOwner})
+		editIDs := slices.Clone(ids)
+		target := teamperm.Settings{Member: teamperm.IntID(6), Role: teamperm.RoleMember, Instances: teamperm.Only(slices.Clone(ids)...)}
+		next, change, err := teamperm.ApplyEdits(owner, reviewOrg, target, adminTime, teamperm.SetPipelines{Access: teamperm.Only(editIDs...)}, teamperm.Deny{Permission: teamperm.ChatSend})
+		if err != nil {
+			t.Fatal(err)
+		}
+		editIDs[0] = teamperm.IntID(99)
+		target.Instances.IDs[0] = teamperm.IntID(99)
+		next.Instances.IDs[1], next.Pipelines.IDs[1] = teamperm.IntID(99), teamperm.IntID(99)
+		for name, got := range map[string][]teamperm.ID{
+			"Change.Before.Instances": change.Before.Instances.IDs,
+			"Change.After.Instances":  change.After.Instances.IDs,
+			"Change.After.Pipelines":  change.After.Pipelines.IDs,
+			"Change.Edits[0]":         change.Edits[0].(teamperm.SetPipelines).Access.IDs,
+		} {
+			if !slices.Equal(got, ids) {
+				t.Errorf("%s shares memory with the caller or the returned settings: %v", name, got[:2])
+			}
+		}
+	}
+}
+
+// scribble writes over every ID slice of f.
+func scribble(f teamperm.Filter) {
+	switch f := f.(type) {
+	case teamperm.And:
+		for _, g := range f {
+			scribble(g)
+		}
+	case teamperm.Or:
+		for _, g := range f {
+			scribble(g)
+		}
+	case teamperm.In:
+		for i := range f.Values {
+			f.Values[i] = teamperm.IntID(99)
+		}
+	}
 }
