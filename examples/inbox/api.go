@@ -303,6 +303,9 @@ func (s *Server) edit(r *http.Request, target Account, edits []teamperm.Edit) (e
 		return editResult{}, http.StatusPaymentRequired, err
 	case errors.Is(err, teamperm.ErrEditNotAllowed):
 		return editResult{}, http.StatusForbidden, err
+	case errors.Is(err, teamperm.ErrStaleMember):
+		// The plan changed after the actor was compiled: ask again.
+		return editResult{}, http.StatusConflict, err
 	case err != nil:
 		return editResult{}, http.StatusBadRequest, err
 	}

@@ -433,9 +433,12 @@ func TestRefusedEditsChangeNothing(t *testing.T) {
 		{"admin edits the owner", adam, olivia, `[{"op":"deny","permission":"chat.send"}]`, http.StatusForbidden, "owners cannot be edited"},
 		{"admin edits an admin", adam, bruno, `[{"op":"set_instances","instances":"all"}]`, http.StatusForbidden, "only owners edit admins"},
 		{"admin makes an admin", adam, sam, `[{"op":"set_role","role":"admin"}]`, http.StatusForbidden, "only an owner makes owners and admins"},
-		{"brand admin gives every instance", bruno, bea, `[{"op":"set_instances","instances":"all"}]`, http.StatusForbidden, "cannot give"},
-		{"brand admin gives another brand", bruno, bea, `[{"op":"set_instances","instances":[1]}]`, http.StatusForbidden, "cannot give"},
+		{"brand admin gives every instance", bruno, bea, `[{"op":"set_instances","instances":"all"}]`, http.StatusForbidden, "cannot let 5 see contact records it cannot see itself"},
+		{"brand admin gives another brand", bruno, bea, `[{"op":"set_instances","instances":[1]}]`, http.StatusForbidden, "cannot let 5 see contact records it cannot see itself"},
 		{"all or nothing", bruno, bea, `[{"op":"set_only_assigned_chats","on":true},{"op":"set_instances","instances":"all"}]`, http.StatusForbidden, "edit not allowed"},
+		// Access as a whole (R16): Bruno sees Bloom only.
+		{"brand admin widens chats in an instance it cannot see", bruno, carl, `[{"op":"set_only_assigned_chats","on":false}]`, http.StatusForbidden, "cannot let 8 see conversation records it cannot see itself"},
+		{"brand admin grants export to a member of other instances", bruno, sam, `[{"op":"grant","permission":"contact.export"}]`, http.StatusForbidden, "cannot give 4 contact.export on contact records it cannot see itself"},
 		{"unknown permission", olivia, sam, `[{"op":"grant","permission":"chat.fly"}]`, http.StatusBadRequest, "unknown permission"},
 		{"not an array", olivia, sam, `{"op":"grant","permission":"chat.assign"}`, http.StatusBadRequest, "invalid settings"},
 		{"no edits", olivia, sam, `[]`, http.StatusBadRequest, "no edit"},
@@ -445,6 +448,8 @@ func TestRefusedEditsChangeNothing(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, s *SQLStore) {
 		c := client{t, newHandler(s)}
 		samSees := ids(t, c.do(sam, "GET", "/api/conversations", ""))
+		carlSees := ids(t, c.do(carl, "GET", "/api/conversations", ""))
+		samExports := c.do(sam, "GET", "/api/contacts/export", "").status
 		for _, tt := range tests {
 			before := storedSettings(t, s)
 			r := c.do(tt.actor, "POST", fmt.Sprintf("/api/members/%d/permissions", tt.target), tt.edits)
@@ -456,6 +461,17 @@ func TestRefusedEditsChangeNothing(t *testing.T) {
 			}
 		}
 		wantIDs(t, "Sam's conversations after refused edits", ids(t, c.do(sam, "GET", "/api/conversations", "")), samSees)
+		wantIDs(t, "Carl's conversations after refused edits", ids(t, c.do(carl, "GET", "/api/conversations", "")), carlSees)
+		if got := c.do(sam, "GET", "/api/contacts/export", "").status; got != samExports || got != http.StatusForbidden {
+			t.Errorf("Sam's export after refused edits: %d, want %d (403)", got, samExports)
+		}
+		// What Bruno could do before is still refused to him: Carl's
+		// conversations on Atlas are hidden from Bruno.
+		for _, conv := range carlSees {
+			if r := c.do(bruno, "GET", fmt.Sprintf("/api/conversations/%d", conv), ""); r.status != http.StatusNotFound {
+				t.Errorf("Bruno sees Carl's conversation %d: %d", conv, r.status)
+			}
+		}
 
 		// An admin cannot grant what it does not hold: once the owner has
 		// denied Adam contact.export, Adam cannot give it to Sam.
