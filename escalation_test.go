@@ -336,6 +336,8 @@ var (
 func TestEscalationWaysThrough(t *testing.T) {
 	noChatView := teamperm.Settings{Member: teamperm.IntID(3), Role: teamperm.RoleAdmin, Denies: teamperm.PermissionSetOf(teamperm.ChatView)}
 	owner := teamperm.Settings{Member: teamperm.IntID(1), Role: teamperm.RoleOwner}
+	noExport := teamperm.Settings{Member: teamperm.IntID(5), Role: teamperm.RoleAdmin, Denies: teamperm.PermissionSetOf(teamperm.ContactExport)}
+	exporter := teamperm.Settings{Member: teamperm.IntID(6), Role: teamperm.RoleMember, Grants: teamperm.PermissionSetOf(teamperm.ContactExport), Instances: teamperm.Only(atlas)}
 	broken := teamperm.Settings{Member: teamperm.IntID(51), Role: teamperm.RoleMember, Instances: teamperm.Only(atlas, atlas)}
 	tests := []struct {
 		name   string
@@ -350,6 +352,11 @@ func TestEscalationWaysThrough(t *testing.T) {
 		{"restricted admin gives an invitee a role", bruno, teamperm.Settings{Member: teamperm.IntID(50)}, []teamperm.Edit{teamperm.SetRole{Role: teamperm.RoleMember}}, teamperm.ErrEditNotAllowed},
 		{"restricted admin gives an invitee an instance it cannot see", bruno, teamperm.Settings{Member: teamperm.IntID(50)}, []teamperm.Edit{teamperm.SetInstances{Access: teamperm.Only(teamperm.IntID(9))}, teamperm.SetRole{Role: teamperm.RoleMember}}, teamperm.ErrEditNotAllowed},
 		{"restricted admin widens settings that do not compile", bruno, broken, []teamperm.Edit{teamperm.SetInstances{Access: teamperm.Only(atlas)}}, teamperm.ErrEditNotAllowed},
+		// The actor sees the instance and lacks export; the target holds
+		// export but not that instance: widening its instances gives it
+		// export on records the actor sees but cannot export.
+		{"admin denied export widens the instances of a member who exports", noExport, exporter, []teamperm.Edit{teamperm.SetInstances{Access: teamperm.Only(bloom, atlas)}}, teamperm.ErrEditNotAllowed},
+		{"admin denied export widens the instances of a member who does not export", noExport, carl, []teamperm.Edit{teamperm.SetInstances{Access: teamperm.Only(bloom, atlas)}}, nil},
 		// What a restricted admin may still do.
 		{"restricted admin invites into its own instance", bruno, teamperm.Settings{Member: teamperm.IntID(50)}, []teamperm.Edit{teamperm.SetInstances{Access: teamperm.Only(bloom)}, teamperm.SetRole{Role: teamperm.RoleMember}}, nil},
 		{"restricted admin repairs settings into its own instance", bruno, broken, []teamperm.Edit{teamperm.SetInstances{Access: teamperm.Only(bloom)}}, nil},
