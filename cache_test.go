@@ -1,0 +1,707 @@
+package teamperm_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/teamperm/teamperm"
+	"pgregory.net/rapid"
+)
+
+// This file checks the member cache against a fake database: it never
+// returns a member compiled for another key, one load per member under a
+// burst, invalidation is final, the size bound holds.
+
+// memDB is a database of organisations and member settings, as a Loader
+// sees it. Every change bumps the revision of what it changes. It records
+// every key it ever had for each member, and can hold loads at a gate.
+type memDB struct {
+	mu       sync.Mutex
+	orgs     map[teamperm.ID]teamperm.Organization
+	settings map[[2]teamperm.ID]teamperm.Settings
+	history  map[[2]teamperm.ID]map[teamperm.MemberKey]bool // every key each member ever had
+	loads    atomic.Int64
+	gate     chan struct{} // when not nil, Load waits for it
+	entered  chan struct{} // when not nil, Load signals it before waiting
+	fail     error         // when not nil, Load returns it
+}
+
+var errNoMember = errors.New("no such member")
+
+func newMemDB() *memDB {
+	return &memDB{
+		orgs:     map[teamperm.ID]teamperm.Organization{},
+		settings: map[[2]teamperm.ID]teamperm.Settings{},
+		history:  map[[2]teamperm.ID]map[teamperm.MemberKey]bool{},
+	}
+}
+
+func (db *memDB) Load(ctx context.Context, org, member teamperm.ID) (teamperm.Organization, teamperm.Settings, error) {
+	db.loads.Add(1)
+	db.mu.Lock()
+	gate, entered, fail := db.gate, db.entered, db.fail
+	o, ok1 := db.orgs[org]
+	s, ok2 := db.settings[[2]teamperm.ID{org, member}]
+	db.mu.Unlock()
+	if entered != nil {
+		entered <- struct{}{}
+	}
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return teamperm.Organization{}, teamperm.Settings{}, ctx.Err()
+		}
+	}
+	if fail != nil {
+		return teamperm.Organization{}, teamperm.Settings{}, fail
+	}
+	if !ok1 || !ok2 {
+		return teamperm.Organization{}, teamperm.Settings{}, fmt.Errorf("member %v of %v: %w", member, org, errNoMember)
+	}
+	return o, s, nil
+}
+
+// record notes the current key of every member of org, or only of
+// member if it is not zero (under mu).
+func (db *memDB) record(org, member teamperm.ID) {
+	for k, s := range db.settings {
+		if k[0] != org || !member.IsZero() && k[1] != member {
+			continue
+		}
+		if db.history[k] == nil {
+			db.history[k] = map[teamperm.MemberKey]bool{}
+		}
+		db.history[k][teamperm.KeyOf(db.orgs[org], s)] = true
+	}
+}
+
+func (db *memDB) setOrg(org teamperm.ID, plan teamperm.Plan) teamperm.Organization {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	o := db.orgs[org]
+	o.ID, o.Features = org, plan.Features()
+	o.Revision++
+	db.orgs[org] = o
+	db.record(org, teamperm.ID{})
+	return o
+}
+
+// setMember stores s for the member (bumping its revision) and returns
+// the new settings.
+func (db *memDB) setMember(org teamperm.ID, s teamperm.Settings) teamperm.Settings {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	k := [2]teamperm.ID{org, s.Member}
+	s.Revision = db.settings[k].Revision + 1
+	db.settings[k] = s
+	if db.history[k] == nil {
+		db.history[k] = map[teamperm.MemberKey]bool{}
+	}
+	db.history[k][teamperm.KeyOf(db.orgs[org], s)] = true
+	return s
+}
+
+func (db *memDB) key(org, member teamperm.ID) teamperm.MemberKey {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return teamperm.KeyOf(db.orgs[org], db.settings[[2]teamperm.ID{org, member}])
+}
+
+func (db *memDB) everHad(org, member teamperm.ID, k teamperm.MemberKey) bool {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.history[[2]teamperm.ID{org, member}][k]
+}
+
+var (
+	cacheOrg = teamperm.IntID(1)
+	alice    = teamperm.IntID(7)
+	bob      = teamperm.IntID(8)
+)
+
+// twoMembers is a database with organisation 1 on Pro and two members.
+func twoMembers() *memDB {
+	db := newMemDB()
+	db.setOrg(cacheOrg, teamperm.PlanPro)
+	db.setMember(cacheOrg, teamperm.Settings{Member: alice, Role: teamperm.RoleMember, Grants: teamperm.PermissionSetOf(teamperm.ContactExport)})
+	db.setMember(cacheOrg, teamperm.Settings{Member: bob, Role: teamperm.RoleAdmin})
+	return db
+}
+
+func mustMember(t testing.TB, c *teamperm.Cache, org, member teamperm.ID) *teamperm.Member {
+	t.Helper()
+	m, err := c.Member(context.Background(), org, member)
+	if err != nil {
+		t.Fatalf("Member(%v, %v): %v", org, member, err)
+	}
+	if m.Organization() != org || m.ID() != member {
+		t.Fatalf("Member(%v, %v) returned member %v of %v", org, member, m.ID(), m.Organization())
+	}
+	return m
+}
+
+func TestCacheHitMissCompile(t *testing.T) {
+	db := twoMembers()
+	c := teamperm.NewCache(db, 10)
+	m1 := mustMember(t, c, cacheOrg, alice)
+	m2 := mustMember(t, c, cacheOrg, alice)
+	if m1 != m2 {
+		t.Error("second lookup compiled again")
+	}
+	if !m1.Has(teamperm.ContactExport) {
+		t.Error("the grant of contact.export does not apply")
+	}
+	mustMember(t, c, cacheOrg, bob)
+	want := teamperm.CacheStats{Hits: 1, Misses: 2, Loads: 2, Compiles: 2, Entries: 2}
+	if diff := cmp.Diff(want, c.Stats()); diff != "" {
+		t.Errorf("Stats (-want +got):\n%s", diff)
+	}
+}
+
+// TestCacheDowngrade is the issue's case: after Pro -> Starter a cached
+// member must not keep the overrides the plan no longer honours.
+func TestCacheDowngrade(t *testing.T) {
+	db := twoMembers()
+	c := teamperm.NewCache(db, 10)
+	if !mustMember(t, c, cacheOrg, alice).Has(teamperm.ContactExport) {
+		t.Fatal("on Pro the grant applies")
+	}
+	db.setOrg(cacheOrg, teamperm.PlanStarter)
+	c.InvalidateOrganization(cacheOrg)
+	m := mustMember(t, c, cacheOrg, alice)
+	if m.Has(teamperm.ContactExport) {
+		t.Error("after the downgrade the cache still serves the grant")
+	}
+	if got, want := m.Key(), db.key(cacheOrg, alice); got != want {
+		t.Errorf("Key = %+v, want %+v", got, want)
+	}
+}
+
+// TestCacheLearnsNewerOrganization: loading one member with a newer plan
+// drops the others compiled for the older one, even without an
+// invalidation.
+func TestCacheLearnsNewerOrganization(t *testing.T) {
+	db := twoMembers()
+	c := teamperm.NewCache(db, 10)
+	old := mustMember(t, c, cacheOrg, alice)
+	db.setOrg(cacheOrg, teamperm.PlanStarter)
+	if m := mustMember(t, c, cacheOrg, alice); m != old {
+		t.Fatal("without invalidation a cached member is served until the cache learns better")
+	}
+	c.InvalidateMember(cacheOrg, bob) // nothing cached: loads bob at the new plan
+	mustMember(t, c, cacheOrg, bob)
+	m := mustMember(t, c, cacheOrg, alice)
+	if m == old || m.Org().Revision != 2 || m.Has(teamperm.ContactExport) {
+		t.Errorf("alice at org revision %d (has export: %v): still compiled for the plan before the one bob was loaded with", m.Org().Revision, m.Has(teamperm.ContactExport))
+	}
+}
+
+func TestCacheInvalidate(t *testing.T) {
+	revoke := func(db *memDB) {
+		db.setMember(cacheOrg, teamperm.Settings{Member: alice, Role: teamperm.RoleMember, Denies: teamperm.PermissionSetOf(teamperm.ContactExport)})
+	}
+	for _, tc := range []struct {
+		name       string
+		invalidate func(*teamperm.Cache)
+		bobStays   bool
+	}{
+		{"member", func(c *teamperm.Cache) { c.InvalidateMember(cacheOrg, alice) }, true},
+		{"organization", func(c *teamperm.Cache) { c.InvalidateOrganization(cacheOrg) }, false},
+		{"all", func(c *teamperm.Cache) { c.InvalidateAll() }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := twoMembers()
+			c := teamperm.NewCache(db, 10)
+			mustMember(t, c, cacheOrg, alice)
+			b := mustMember(t, c, cacheOrg, bob)
+			revoke(db)
+			tc.invalidate(c)
+			if mustMember(t, c, cacheOrg, alice).Has(teamperm.ContactExport) {
+				t.Error("the revoked permission is still served")
+			}
+			if got := mustMember(t, c, cacheOrg, bob) == b; got != tc.bobStays {
+				t.Errorf("bob kept: %v, want %v", got, tc.bobStays)
+			}
+		})
+	}
+}
+
+// TestCacheBurst: many requests for a member that is not cached: one
+// load, one compile, one member for all.
+func TestCacheBurst(t *testing.T) {
+	db := twoMembers()
+	db.gate = make(chan struct{})
+	c := teamperm.NewCache(db, 10)
+	const n = 50
+	got := make([]*teamperm.Member, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = mustMember(t, c, cacheOrg, alice)
+		}()
+	}
+	for c.Stats().Misses < n { // every request is waiting
+		time.Sleep(time.Millisecond)
+	}
+	close(db.gate)
+	wg.Wait()
+	for i := range got {
+		if got[i] != got[0] {
+			t.Fatalf("request %d got another member", i)
+		}
+	}
+	s := c.Stats()
+	if s.Loads != 1 || s.Compiles != 1 || s.Shared != n-1 {
+		t.Errorf("Stats = %+v, want 1 load, 1 compile, %d shared", s, n-1)
+	}
+}
+
+// TestCacheInvalidateDuringLoad: a load running when the member is
+// invalidated is not kept, and no request that starts after the
+// invalidation gets its result.
+func TestCacheInvalidateDuringLoad(t *testing.T) {
+	db := twoMembers()
+	gate := make(chan struct{})
+	db.gate, db.entered = gate, make(chan struct{}, 1)
+	c := teamperm.NewCache(db, 10)
+	first := make(chan *teamperm.Member)
+	go func() { first <- mustMember(t, c, cacheOrg, alice) }()
+	<-db.entered // the load read the old settings and waits
+	db.mu.Lock()
+	db.gate, db.entered = nil, nil // the next load goes through
+	db.mu.Unlock()
+	revoked := db.setMember(cacheOrg, teamperm.Settings{Member: alice, Role: teamperm.RoleMember})
+	c.InvalidateMember(cacheOrg, alice)
+	after := mustMember(t, c, cacheOrg, alice) // starts after: loads anew
+	if after.Revision() != revoked.Revision {
+		t.Errorf("a request after the invalidation got revision %d, want %d", after.Revision(), revoked.Revision)
+	}
+	close(gate)
+	if old := <-first; old.Revision() != revoked.Revision-1 {
+		t.Errorf("the request that started before got revision %d, want %d", old.Revision(), revoked.Revision-1)
+	}
+	if m := mustMember(t, c, cacheOrg, alice); m != after {
+		t.Error("the load that was running replaced the newer member")
+	}
+}
+
+func TestCacheMemberAtLeast(t *testing.T) {
+	db := twoMembers()
+	c := teamperm.NewCache(db, 10)
+	ctx := context.Background()
+	old := mustMember(t, c, cacheOrg, alice)
+	// A change this process has not heard of yet, but the client has:
+	// it sends the revision it got back.
+	s := db.setMember(cacheOrg, teamperm.Settings{Member: alice, Role: teamperm.RoleMember})
+	if m, err := c.Member(ctx, cacheOrg, alice); err != nil || m != old {
+		t.Fatalf("Member = %v, %v; want the cached member", m, err)
+	}
+	m, err := c.MemberAtLeast(ctx, cacheOrg, alice, teamperm.Revisions{Settings: s.Revision})
+	if err != nil || m.Revision() != s.Revision {
+		t.Fatalf("MemberAtLeast(settings %d) = revision %d, %v", s.Revision, m.Revision(), err)
+	}
+	if got := teamperm.RevisionsOf(m); got != (teamperm.Revisions{Organization: 1, Settings: s.Revision}) {
+		t.Errorf("RevisionsOf = %+v", got)
+	}
+	o := db.setOrg(cacheOrg, teamperm.PlanFree)
+	if m, err = c.MemberAtLeast(ctx, cacheOrg, bob, teamperm.Revisions{Organization: o.Revision}); err != nil || m.Org() != o {
+		t.Fatalf("MemberAtLeast(organization %d) = %+v, %v", o.Revision, m.Org(), err)
+	}
+	// A revision the loader does not have (yet): an error, never an
+	// older member.
+	m, err = c.MemberAtLeast(ctx, cacheOrg, bob, teamperm.Revisions{Settings: 99})
+	if !errors.Is(err, teamperm.ErrStaleMember) || m != nil {
+		t.Errorf("MemberAtLeast(settings 99) = %v, %v; want nil, ErrStaleMember", m, err)
+	}
+}
+
+func TestCacheErrors(t *testing.T) {
+	ctx := context.Background()
+	db := twoMembers()
+	db.setMember(cacheOrg, teamperm.Settings{Member: teamperm.IntID(9)}) // no role: does not compile
+	c := teamperm.NewCache(db, 10)
+	for _, tc := range []struct {
+		name        string
+		org, member teamperm.ID
+		want        error
+		loads       int64
+	}{
+		{"zero org", teamperm.ID{}, alice, teamperm.ErrInvalidID, 0},
+		{"org 0", teamperm.IntID(0), alice, teamperm.ErrInvalidID, 0},
+		{"empty member", cacheOrg, teamperm.StringID(""), teamperm.ErrInvalidID, 0},
+		{"unknown member", cacheOrg, teamperm.IntID(404), errNoMember, 1},
+		{"settings do not compile", cacheOrg, teamperm.IntID(9), teamperm.ErrUnknownRole, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 2 { // errors are not cached
+				before := db.loads.Load()
+				m, err := c.Member(ctx, tc.org, tc.member)
+				if !errors.Is(err, tc.want) || m != nil {
+					t.Errorf("Member = %v, %v; want nil, %v", m, err, tc.want)
+				}
+				if got := db.loads.Load() - before; got != tc.loads {
+					t.Errorf("%d loads, want %d", got, tc.loads)
+				}
+			}
+		})
+	}
+	t.Run("loader returns another member", func(t *testing.T) {
+		liar := teamperm.LoaderFunc(func(ctx context.Context, org, member teamperm.ID) (teamperm.Organization, teamperm.Settings, error) {
+			return db.Load(ctx, org, bob)
+		})
+		m, err := teamperm.NewCache(liar, 10).Member(ctx, cacheOrg, alice)
+		if !errors.Is(err, teamperm.ErrInvalidID) || m != nil {
+			t.Errorf("Member = %v, %v; want nil, ErrInvalidID", m, err)
+		}
+	})
+	t.Run("same revision, other features", func(t *testing.T) {
+		c := teamperm.NewCache(db, 10)
+		mustMember(t, c, cacheOrg, alice)
+		db.mu.Lock()
+		o := db.orgs[cacheOrg]
+		o.Features = 0 // a host that forgot to bump the revision
+		db.orgs[cacheOrg] = o
+		db.mu.Unlock()
+		defer db.setOrg(cacheOrg, teamperm.PlanPro)
+		if m, err := c.Member(ctx, cacheOrg, bob); !errors.Is(err, teamperm.ErrStaleMember) || m != nil {
+			t.Errorf("Member = %v, %v; want nil, ErrStaleMember", m, err)
+		}
+	})
+}
+
+// TestCacheLeaderGivesUp: the request that started a load goes away; the
+// requests waiting for it load themselves.
+func TestCacheLeaderGivesUp(t *testing.T) {
+	db := twoMembers()
+	gate := make(chan struct{})
+	db.gate, db.entered = gate, make(chan struct{}, 1)
+	c := teamperm.NewCache(db, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	leader := make(chan error)
+	go func() {
+		_, err := c.Member(ctx, cacheOrg, alice)
+		leader <- err
+	}()
+	<-db.entered
+	waiter := make(chan *teamperm.Member)
+	go func() { waiter <- mustMember(t, c, cacheOrg, alice) }()
+	for c.Stats().Shared < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	db.mu.Lock()
+	db.gate, db.entered = nil, nil
+	db.mu.Unlock()
+	cancel()
+	if err := <-leader; !errors.Is(err, context.Canceled) {
+		t.Errorf("leader: %v, want context.Canceled", err)
+	}
+	if m := <-waiter; m.ID() != alice {
+		t.Errorf("waiter got %v", m.ID())
+	}
+}
+
+// TestCacheLoaderPanics: the waiters get an error, the panic goes on in
+// the request whose load panicked.
+func TestCacheLoaderPanics(t *testing.T) {
+	entered, gate := make(chan struct{}), make(chan struct{})
+	c := teamperm.NewCache(teamperm.LoaderFunc(func(ctx context.Context, org, member teamperm.ID) (teamperm.Organization, teamperm.Settings, error) {
+		close(entered)
+		<-gate
+		panic("boom")
+	}), 10)
+	panicked := make(chan any)
+	go func() {
+		defer func() { panicked <- recover() }()
+		c.Member(context.Background(), cacheOrg, alice)
+	}()
+	<-entered
+	waiter := make(chan error)
+	go func() {
+		_, err := c.Member(context.Background(), cacheOrg, alice)
+		waiter <- err
+	}()
+	for c.Stats().Shared < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	close(gate)
+	if p := <-panicked; p != "boom" {
+		t.Errorf("leader recovered %v, want boom", p)
+	}
+	if err := <-waiter; err == nil {
+		t.Error("waiter: no error")
+	}
+}
+
+func TestCacheNoAllocs(t *testing.T) {
+	db := newMemDB()
+	ids := []teamperm.ID{teamperm.IntID(3), teamperm.StringID("member-3"), mustUUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")}
+	for _, org := range []teamperm.ID{teamperm.IntID(1), teamperm.StringID("acme")} {
+		db.setOrg(org, teamperm.PlanPro)
+		for _, id := range ids {
+			db.setMember(org, teamperm.Settings{Member: id, Role: teamperm.RoleMember})
+		}
+	}
+	c := teamperm.NewCache(db, 10)
+	ctx := context.Background()
+	for _, org := range []teamperm.ID{teamperm.IntID(1), teamperm.StringID("acme")} {
+		for _, id := range ids {
+			mustMember(t, c, org, id)
+			if n := testing.AllocsPerRun(100, func() { c.Member(ctx, org, id) }); n != 0 {
+				t.Errorf("Member(%v, %v): %v allocs per hit", org, id, n)
+			}
+			if n := testing.AllocsPerRun(100, func() { c.MemberAtLeast(ctx, org, id, teamperm.Revisions{Settings: 1}) }); n != 0 {
+				t.Errorf("MemberAtLeast(%v, %v): %v allocs per hit", org, id, n)
+			}
+		}
+	}
+}
+
+func TestNewCachePanicsOnNilLoader(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic")
+		}
+	}()
+	teamperm.NewCache(nil, 1)
+}
+
+// TestCacheModel runs random operations against a cache and a fake
+// database. The cache may serve a member compiled from any state the
+// database has had since the member was last invalidated, and nothing
+// else; a bound it is asked for is met; it never holds more than its size.
+func TestCacheModel(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		orgs := orgPool[:2]
+		members := memberPool[:4]
+		db := newMemDB()
+		for _, o := range orgs {
+			db.setOrg(o, teamperm.PlanPro)
+			for _, m := range members {
+				db.setMember(o, teamperm.Settings{Member: m, Role: teamperm.RoleMember})
+			}
+		}
+		size := rapid.IntRange(1, 6).Draw(t, "size")
+		c := teamperm.NewCache(db, size)
+		// allowed: the keys the cache may serve for each member.
+		allowed := map[[2]teamperm.ID]map[teamperm.MemberKey]bool{}
+		reset := func(org, member teamperm.ID) {
+			allowed[[2]teamperm.ID{org, member}] = map[teamperm.MemberKey]bool{db.key(org, member): true}
+		}
+		for _, o := range orgs {
+			for _, m := range members {
+				reset(o, m)
+			}
+		}
+		t.Repeat(map[string]func(*rapid.T){
+			"lookup": func(t *rapid.T) {
+				org, member := rapid.SampledFrom(orgs).Draw(t, "org"), rapid.SampledFrom(members).Draw(t, "member")
+				var min teamperm.Revisions
+				if rapid.Bool().Draw(t, "atLeast") {
+					cur := db.key(org, member)
+					min = teamperm.Revisions{Organization: cur.Organization.Revision, Settings: cur.Revision}
+				}
+				m, err := c.MemberAtLeast(context.Background(), org, member, min)
+				if err != nil {
+					t.Fatalf("MemberAtLeast(%v, %v, %+v): %v", org, member, min, err)
+				}
+				k := m.Key()
+				if k.Organization.ID != org || k.Member != member {
+					t.Fatalf("asked for %v of %v, got %+v", member, org, k)
+				}
+				if !allowed[[2]teamperm.ID{org, member}][k] {
+					t.Fatalf("served key %+v, allowed %v", k, allowed[[2]teamperm.ID{org, member}])
+				}
+				if got := teamperm.RevisionsOf(m); got.Organization < min.Organization || got.Settings < min.Settings {
+					t.Fatalf("revisions %+v below %+v", got, min)
+				}
+			},
+			"edit": func(t *rapid.T) {
+				org, member := rapid.SampledFrom(orgs).Draw(t, "org"), rapid.SampledFrom(members).Draw(t, "member")
+				s := teamperm.Settings{Member: member, Role: rapid.SampledFrom([]teamperm.Role{teamperm.RoleMember, teamperm.RoleAdmin}).Draw(t, "role"), Grants: genPermissionSet(t, "grants")}
+				db.setMember(org, s)
+				if rapid.Bool().Draw(t, "invalidate") {
+					c.InvalidateMember(org, member)
+					reset(org, member)
+				} else {
+					allowed[[2]teamperm.ID{org, member}][db.key(org, member)] = true
+				}
+			},
+			"plan": func(t *rapid.T) {
+				org := rapid.SampledFrom(orgs).Draw(t, "org")
+				db.setOrg(org, rapid.SampledFrom([]teamperm.Plan{teamperm.PlanFree, teamperm.PlanPro}).Draw(t, "plan"))
+				invalidate := rapid.Bool().Draw(t, "invalidate")
+				if invalidate {
+					c.InvalidateOrganization(org)
+				}
+				for _, m := range members {
+					if invalidate {
+						reset(org, m)
+					} else {
+						allowed[[2]teamperm.ID{org, m}][db.key(org, m)] = true
+					}
+				}
+			},
+			"invalidateAll": func(t *rapid.T) {
+				c.InvalidateAll()
+				for _, o := range orgs {
+					for _, m := range members {
+						reset(o, m)
+					}
+				}
+			},
+			"": func(t *rapid.T) {
+				if n := c.Len(); n > size {
+					t.Fatalf("%d members held, size %d", n, size)
+				}
+			},
+		})
+	})
+}
+
+// TestCacheConcurrent hammers a small cache from many goroutines (run it
+// with -race): readers look members up at random and must get a member
+// compiled from a state the database really had; writers change a
+// member or a plan, invalidate it, and must then read their own change
+// (or a newer one); the size bound holds throughout.
+func TestCacheConcurrent(t *testing.T) {
+	orgs := []teamperm.ID{teamperm.IntID(1), teamperm.StringID("acme")}
+	members := []teamperm.ID{teamperm.IntID(1), teamperm.IntID(2), teamperm.IntID(3), teamperm.StringID("x"), teamperm.StringID("y"), mustUUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")}
+	db := newMemDB()
+	for _, o := range orgs {
+		db.setOrg(o, teamperm.PlanPro)
+		for _, m := range members {
+			db.setMember(o, teamperm.Settings{Member: m, Role: teamperm.RoleMember})
+		}
+	}
+	const size = 5
+	c := teamperm.NewCache(db, size)
+	ctx := context.Background()
+	iterations := 3000
+	if testing.Short() {
+		iterations = 300
+	}
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 1))
+			for range iterations {
+				org, member := orgs[r.IntN(len(orgs))], members[r.IntN(len(members))]
+				m, err := c.Member(ctx, org, member)
+				if err != nil {
+					t.Errorf("Member(%v, %v): %v", org, member, err)
+					return
+				}
+				if !db.everHad(org, member, m.Key()) {
+					t.Errorf("Member(%v, %v) served key %+v, which the database never had", org, member, m.Key())
+					return
+				}
+				if n := c.Len(); n > size {
+					t.Errorf("%d members held, size %d", n, size)
+					return
+				}
+			}
+		}()
+	}
+	for g := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 2))
+			for range iterations / 10 {
+				org, member := orgs[r.IntN(len(orgs))], members[r.IntN(len(members))]
+				if r.IntN(5) == 0 {
+					o := db.setOrg(org, []teamperm.Plan{teamperm.PlanFree, teamperm.PlanPro}[r.IntN(2)])
+					c.InvalidateOrganization(org)
+					if m, err := c.Member(ctx, org, member); err != nil || m.Org().Revision < o.Revision {
+						t.Errorf("after the plan change to revision %d: %v, %v", o.Revision, m.Org(), err)
+						return
+					}
+					continue
+				}
+				s := db.setMember(org, teamperm.Settings{Member: member, Role: teamperm.RoleMember, Grants: teamperm.PermissionSetOf(teamperm.Permission(1 + r.IntN(17)))})
+				c.InvalidateMember(org, member)
+				if m, err := c.Member(ctx, org, member); err != nil || m.Revision() < s.Revision {
+					t.Errorf("after the edit to revision %d: revision %d, %v", s.Revision, m.Revision(), err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	s := c.Stats()
+	t.Logf("%+v", s)
+	if s.Entries > size {
+		t.Errorf("%d entries, size %d", s.Entries, size)
+	}
+}
+
+// BenchmarkCacheMember is a request's lookup of its member in a warm
+// cache of 10,000 members, next to Evaluate itself (BenchmarkEvaluate):
+// the issue asks for at most 3x Evaluate and no allocation.
+func BenchmarkCacheMember(b *testing.B) {
+	db := newMemDB()
+	org := teamperm.IntID(1)
+	db.setOrg(org, teamperm.PlanPro)
+	const n = 10_000
+	for i := range n {
+		db.setMember(org, teamperm.Settings{Member: teamperm.IntID(int64(i + 1)), Role: teamperm.RoleMember})
+	}
+	c := teamperm.NewCache(db, n)
+	ctx := context.Background()
+	for i := range n {
+		mustMember(b, c, org, teamperm.IntID(int64(i+1)))
+	}
+	me := teamperm.IntID(42)
+	b.Run("lookup", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = c.Member(ctx, org, me)
+		}
+	})
+	b.Run("lookup+Evaluate", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m, _ := c.Member(ctx, org, me)
+			_ = m.Evaluate(teamperm.ContactExport)
+		}
+	})
+	b.Run("Evaluate", func(b *testing.B) {
+		m := mustMember(b, c, org, me)
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = m.Evaluate(teamperm.ContactExport)
+		}
+	})
+	b.Run("lookup-parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := int64(0)
+			for pb.Next() {
+				i++
+				_, _ = c.Member(ctx, org, teamperm.IntID(1+i%n))
+			}
+		})
+	})
+	b.Run("string-ids", func(b *testing.B) {
+		sorg, sme := teamperm.StringID("acme"), teamperm.StringID("member-42")
+		db.setOrg(sorg, teamperm.PlanPro)
+		db.setMember(sorg, teamperm.Settings{Member: sme, Role: teamperm.RoleMember})
+		mustMember(b, c, sorg, sme)
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = c.Member(ctx, sorg, sme)
+		}
+	})
+}
