@@ -705,3 +705,40 @@ func BenchmarkCacheMember(b *testing.B) {
 		}
 	})
 }
+
+// TestReplay: every change ApplyEdits accepts replays to its After.
+func TestReplay(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		org := teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.FineGrained}
+		owner := mustCompile(t, org, teamperm.Settings{Member: teamperm.IntID(1), Role: teamperm.RoleOwner})
+		target := teamperm.Settings{Member: teamperm.IntID(2), Role: teamperm.RoleMember, Revision: rapid.Uint64Range(0, 9).Draw(t, "revision")}
+		edits := rapid.SliceOfN(rapid.Custom(func(t *rapid.T) teamperm.Edit {
+			p := teamperm.Permission(rapid.IntRange(1, 17).Draw(t, "p"))
+			switch rapid.IntRange(0, 4).Draw(t, "op") {
+			case 0:
+				return teamperm.Grant{Permission: p}
+			case 1:
+				return teamperm.Deny{Permission: p}
+			case 2:
+				return teamperm.ClearOverride{Permission: p}
+			case 3:
+				return teamperm.SetInstances{Access: genAccess(t, instancePool, "instances")}
+			}
+			return teamperm.SetRole{Role: rapid.SampledFrom([]teamperm.Role{teamperm.RoleMember, teamperm.RoleAdmin}).Draw(t, "role")}
+		}), 1, 5).Draw(t, "edits")
+		after, c, err := teamperm.ApplyEdits(owner, org, target, time.Time{}, edits...)
+		if err != nil {
+			t.Skip(err)
+		}
+		got, err := teamperm.Replay(c.Before, c.Edits...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(after, got, settingsCmpOpts...); diff != "" {
+			t.Fatalf("Replay (-ApplyEdits +Replay):\n%s", diff)
+		}
+	})
+	if _, err := teamperm.Replay(teamperm.Settings{Member: alice, Role: teamperm.RoleMember}, teamperm.Grant{}); !errors.Is(err, teamperm.ErrUnknownPermission) {
+		t.Errorf("Replay(grant of no permission) = %v, want ErrUnknownPermission", err)
+	}
+}

@@ -217,6 +217,29 @@ func ApplyEdits(actor *Member, org Organization, target Settings, at time.Time, 
 	}, nil
 }
 
+// Replay applies edits to before exactly as [ApplyEdits] did when it
+// accepted them, without asking who may make them: for replaying an audit
+// log of [Change] records and checking that it leads to the stored
+// settings (c.After equals Replay(c.Before, c.Edits...)). The result has
+// Revision one higher and is validated; on error before is returned
+// unchanged. Requests go through ApplyEdits, never through Replay.
+func Replay(before Settings, edits ...Edit) (Settings, error) {
+	next := before.clone()
+	for _, e := range edits {
+		if e == nil {
+			return before, fmt.Errorf("teamperm: nil edit: %w", ErrInvalidSettings)
+		}
+		if err := apply(&next, e); err != nil {
+			return before, err
+		}
+	}
+	if err := next.Validate(); err != nil {
+		return before, err
+	}
+	next.Revision = before.Revision + 1
+	return next, nil
+}
+
 // clone returns s with its own copies of the ID slices.
 func (s Settings) clone() Settings {
 	s.Instances.IDs = cloneIDs(s.Instances.IDs)
