@@ -1,0 +1,414 @@
+package store_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/teamperm/teamperm"
+	"github.com/teamperm/teamperm/store"
+)
+
+// postgresURL returns the URL of the test server: skipped without one on a
+// laptop, a failure in CI.
+func postgresURL(t testing.TB) string {
+	u := os.Getenv("TEAMPERM_POSTGRES_URL")
+	if u == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI is set but TEAMPERM_POSTGRES_URL is not: source .ci/services.sh")
+		}
+		t.Skip("TEAMPERM_POSTGRES_URL not set (source .ci/services.sh)")
+	}
+	return u
+}
+
+// freshSchema creates a schema of its own for the test in the database at
+// u, drops it at the end, and returns u with its search_path set to it.
+func freshSchema(t testing.TB, u string) (string, string) {
+	t.Helper()
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	name := "store_" + hex.EncodeToString(rnd[:])
+	admin, err := sql.Open("pgx", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("CREATE SCHEMA " + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", u)
+		if err != nil {
+			return
+		}
+		defer db.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for range 50 { // the server may be restarting
+			if _, err := db.ExecContext(ctx, "DROP SCHEMA "+name+" CASCADE"); err == nil {
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	})
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := p.Query()
+	q.Set("search_path", name)
+	p.RawQuery = q.Encode()
+	return p.String(), name
+}
+
+type engine struct {
+	name string
+	open func(t testing.TB, opts store.Options) *store.Store
+}
+
+// engines are SQLite (always) and PostgreSQL (when the test server is
+// there), each opened on a fresh database.
+func engines(t *testing.T) []engine {
+	out := []engine{{"sqlite", func(t testing.TB, opts store.Options) *store.Store {
+		s, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "teamperm.db"), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}}}
+	if os.Getenv("TEAMPERM_POSTGRES_URL") == "" && os.Getenv("CI") == "" {
+		t.Log("PostgreSQL skipped: TEAMPERM_POSTGRES_URL not set")
+		return out
+	}
+	return append(out, engine{"postgres", func(t testing.TB, opts store.Options) *store.Store {
+		u, _ := freshSchema(t, postgresURL(t))
+		s, err := store.OpenPostgres(context.Background(), u, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}})
+}
+
+var (
+	org    = teamperm.IntID(1)
+	owner  = teamperm.IntID(10)
+	admin  = teamperm.IntID(11)
+	member = teamperm.StringID("m-12")
+)
+
+// seed creates organisation 1 on plan with an owner, an admin and a
+// member who may export contacts.
+func seed(t testing.TB, s *store.Store, plan teamperm.Plan) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.CreateOrganization(ctx, org, plan); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []teamperm.Settings{
+		{Member: owner, Role: teamperm.RoleOwner},
+		{Member: admin, Role: teamperm.RoleAdmin},
+		{Member: member, Role: teamperm.RoleMember, Grants: teamperm.PermissionSetOf(teamperm.ContactExport)},
+	} {
+		if _, err := s.AddMember(ctx, org, st, teamperm.ID{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// compiled loads and compiles a member.
+func compiled(t testing.TB, s *store.Store, id teamperm.ID) *teamperm.Member {
+	t.Helper()
+	o, st, err := s.Load(context.Background(), org, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := teamperm.Compile(o, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestStore(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			ctx := context.Background()
+			cache := &recorder{}
+			s := e.open(t, store.Options{Invalidate: cache})
+			seed(t, s, teamperm.PlanPro)
+			if _, err := s.CreateOrganization(ctx, org, teamperm.PlanFree); !errors.Is(err, store.ErrConflict) {
+				t.Errorf("creating it twice: %v, want ErrConflict", err)
+			}
+			if _, err := s.AddMember(ctx, org, teamperm.Settings{Member: admin, Role: teamperm.RoleMember}, teamperm.ID{}); !errors.Is(err, store.ErrConflict) {
+				t.Errorf("adding a member twice: %v, want ErrConflict", err)
+			}
+			if _, _, err := s.Load(ctx, org, teamperm.IntID(404)); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("Load(404): %v, want ErrNotFound", err)
+			}
+			if !compiled(t, s, member).Has(teamperm.ContactExport) {
+				t.Fatal("the grant does not apply")
+			}
+
+			// An owner revokes the export.
+			c, err := s.ApplyEdits(ctx, compiled(t, s, owner), member, 1, teamperm.Deny{Permission: teamperm.ContactExport})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.After.Revision != 2 || compiled(t, s, member).Has(teamperm.ContactExport) {
+				t.Errorf("after the revocation: revision %d, export still allowed", c.After.Revision)
+			}
+			if got, want := cache.last(), "member 1 \"m-12\""; got != want {
+				t.Errorf("the process's cache was told %q, want %q", got, want)
+			}
+
+			// A batch decided on revision 1 again: a conflict, nothing
+			// changes.
+			if _, err := s.ApplyEdits(ctx, compiled(t, s, owner), member, 1, teamperm.Grant{Permission: teamperm.ContactExport}); !errors.Is(err, store.ErrConflict) {
+				t.Errorf("stale batch: %v, want ErrConflict", err)
+			}
+			// An admin demoted meanwhile, acting with its old member.
+			staleAdmin := compiled(t, s, admin)
+			if _, err := s.ApplyEdits(ctx, compiled(t, s, owner), admin, 1, teamperm.SetRole{Role: teamperm.RoleMember}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.ApplyEdits(ctx, staleAdmin, member, 2, teamperm.ClearOverride{Permission: teamperm.ContactExport}); !errors.Is(err, teamperm.ErrStaleMember) {
+				t.Errorf("demoted admin: %v, want ErrStaleMember", err)
+			}
+			// Refused by teamperm: a member edits nobody.
+			if _, err := s.ApplyEdits(ctx, compiled(t, s, member), admin, 2, teamperm.Deny{Permission: teamperm.ChatSend}); !errors.Is(err, teamperm.ErrEditNotAllowed) {
+				t.Errorf("member editing: %v, want ErrEditNotAllowed", err)
+			}
+
+			// A downgrade bumps the organisation's revision: actors
+			// compiled before are stale.
+			ownerBefore := compiled(t, s, owner)
+			o, err := s.SetPlan(ctx, org, 1, teamperm.PlanStarter, owner)
+			if err != nil || o.Revision != 2 || o.Features != 0 {
+				t.Fatalf("SetPlan = %+v, %v", o, err)
+			}
+			if got, want := cache.last(), "organization 1"; got != want {
+				t.Errorf("the process's cache was told %q, want %q", got, want)
+			}
+			if _, err := s.SetPlan(ctx, org, 1, teamperm.PlanPro, owner); !errors.Is(err, store.ErrConflict) {
+				t.Errorf("plan change on a stale revision: %v, want ErrConflict", err)
+			}
+			if _, err := s.ApplyEdits(ctx, ownerBefore, admin, 2, teamperm.SetRole{Role: teamperm.RoleAdmin}); !errors.Is(err, teamperm.ErrStaleMember) {
+				t.Errorf("owner compiled before the plan change: %v, want ErrStaleMember", err)
+			}
+			if _, err := s.ApplyEdits(ctx, compiled(t, s, owner), member, 2, teamperm.Grant{Permission: teamperm.ChatAssign}); !errors.Is(err, teamperm.ErrUpgradeRequired) {
+				t.Errorf("fine-grained edit on Starter: %v, want ErrUpgradeRequired", err)
+			}
+			if o2, err := s.SetPlan(ctx, org, 0, teamperm.PlanStarter, teamperm.ID{}); err != nil || o2 != o {
+				t.Errorf("setting the same plan: %+v, %v; want %+v unchanged", o2, err, o)
+			}
+
+			log, err := s.Log(ctx, org)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kinds []store.Kind
+			for _, e := range log {
+				kinds = append(kinds, e.Kind)
+			}
+			want := []store.Kind{store.KindOrganization, store.KindMember, store.KindMember, store.KindMember, store.KindEdits, store.KindEdits, store.KindPlan}
+			if fmt.Sprint(kinds) != fmt.Sprint(want) {
+				t.Errorf("log kinds %v, want %v", kinds, want)
+			}
+			if e := log[4]; e.Actor != owner || e.Member != member || e.Before.Revision != 1 || e.After.Revision != 2 || len(e.Edits) != 1 {
+				t.Errorf("log entry 5: %+v", e)
+			}
+			if err := s.Verify(ctx, org); err != nil {
+				t.Errorf("Verify: %v", err)
+			}
+		})
+	}
+}
+
+// recorder is an Invalidator that remembers what it was told.
+type recorder struct {
+	mu   sync.Mutex
+	told []string
+}
+
+func (r *recorder) add(s string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.told = append(r.told, s)
+}
+
+func (r *recorder) last() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.told) == 0 {
+		return ""
+	}
+	return r.told[len(r.told)-1]
+}
+
+func (r *recorder) InvalidateMember(org, member teamperm.ID) {
+	r.add(fmt.Sprintf("member %v %v", org, member))
+}
+func (r *recorder) InvalidateOrganization(org teamperm.ID) { r.add(fmt.Sprintf("organization %v", org)) }
+func (r *recorder) InvalidateAll()                         { r.add("all") }
+
+// TestConcurrentEdits: several goroutines, on several connections, apply
+// random batches to the same few members, each decided on the revision it
+// read, while one of them changes the plan now and then. Afterwards:
+// every accepted batch is in the log exactly once and in order, no update
+// was lost (each member's revision is one plus its accepted batches),
+// every refused batch left nothing behind, and the log replays to the
+// stored settings.
+func TestConcurrentEdits(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := e.open(t, store.Options{})
+			seed(t, s, teamperm.PlanPro)
+			targets := []teamperm.ID{member}
+			for i := range 2 {
+				id := teamperm.IntID(int64(100 + i))
+				targets = append(targets, id)
+				if _, err := s.AddMember(ctx, org, teamperm.Settings{Member: id, Role: teamperm.RoleMember}, owner); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var (
+				mu       sync.Mutex
+				accepted = map[teamperm.ID]int{}
+				refused  = map[string]int{}
+				plans    int
+			)
+			rounds := 40
+			if testing.Short() {
+				rounds = 10
+			}
+			var wg sync.WaitGroup
+			for g := range 6 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := mrand.New(mrand.NewPCG(uint64(g), 7))
+					actorID := []teamperm.ID{owner, admin}[g%2]
+					for range rounds {
+						if g == 0 && r.IntN(8) == 0 {
+							o, _, err := s.Organization(ctx, org)
+							if err != nil {
+								t.Error(err)
+								return
+							}
+							// A downgrade and, a moment later, the upgrade back.
+							for _, plan := range []teamperm.Plan{teamperm.PlanStarter, teamperm.PlanPro} {
+								o2, err := s.SetPlan(ctx, org, o.Revision, plan, owner)
+								if err != nil {
+									t.Error(err)
+									return
+								}
+								if o2.Revision != o.Revision { // not the plan it had
+									mu.Lock()
+									plans++
+									mu.Unlock()
+								}
+								o = o2
+							}
+							continue
+						}
+						target := targets[r.IntN(len(targets))]
+						_, st, err := s.Load(ctx, org, target)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						actor := compiled(t, s, actorID)
+						_, err = s.ApplyEdits(ctx, actor, target, st.Revision, randomEdits(r)...)
+						mu.Lock()
+						switch {
+						case err == nil:
+							accepted[target]++
+						case errors.Is(err, store.ErrConflict):
+							refused["conflict"]++
+						case errors.Is(err, teamperm.ErrStaleMember):
+							refused["stale actor"]++
+						case errors.Is(err, teamperm.ErrEditNotAllowed), errors.Is(err, teamperm.ErrUpgradeRequired):
+							refused["not allowed"]++
+						default:
+							t.Errorf("ApplyEdits: %v", err)
+						}
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			t.Logf("accepted %v, refused %v, plan changes %d", accepted, refused, plans)
+			if refused["conflict"] == 0 {
+				t.Log("no conflict happened: the test did not race")
+			}
+			log, err := s.Log(ctx, org)
+			if err != nil {
+				t.Fatal(err)
+			}
+			edits := 0
+			for _, e := range log {
+				if e.Kind == store.KindEdits {
+					edits++
+				}
+			}
+			total := 0
+			for _, target := range targets {
+				total += accepted[target]
+				_, st, err := s.Load(ctx, org, target)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := uint64(1 + accepted[target]); st.Revision != want {
+					t.Errorf("member %v at revision %d, want %d (1 + accepted batches): an update was lost or a refused one stored", target, st.Revision, want)
+				}
+			}
+			if edits != total {
+				t.Errorf("%d batches logged, %d accepted", edits, total)
+			}
+			if o, _, _ := s.Organization(ctx, org); o.Revision != uint64(1+plans) {
+				t.Errorf("organization at revision %d, want %d", o.Revision, 1+plans)
+			}
+			if err := s.Verify(ctx, org); err != nil {
+				t.Errorf("Verify: %v", err)
+			}
+		})
+	}
+}
+
+// randomEdits is a batch of one to three edits an owner may always make
+// to a member on Pro.
+func randomEdits(r *mrand.Rand) []teamperm.Edit {
+	var out []teamperm.Edit
+	for range 1 + r.IntN(3) {
+		p := teamperm.Permission(1 + r.IntN(17))
+		switch r.IntN(5) {
+		case 0:
+			out = append(out, teamperm.Grant{Permission: p})
+		case 1:
+			out = append(out, teamperm.Deny{Permission: p})
+		case 2:
+			out = append(out, teamperm.ClearOverride{Permission: p})
+		case 3:
+			out = append(out, teamperm.SetOnlyAssignedChats{On: r.IntN(2) == 0})
+		default:
+			out = append(out, teamperm.SetInstances{Access: teamperm.Only(teamperm.IntID(int64(1+r.IntN(3))), teamperm.IntID(9))})
+		}
+	}
+	return out
+}
