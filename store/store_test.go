@@ -263,8 +263,10 @@ func (r *recorder) last() string {
 func (r *recorder) InvalidateMember(org, member teamperm.ID) {
 	r.add(fmt.Sprintf("member %v %v", org, member))
 }
-func (r *recorder) InvalidateOrganization(org teamperm.ID) { r.add(fmt.Sprintf("organization %v", org)) }
-func (r *recorder) InvalidateAll()                         { r.add("all") }
+func (r *recorder) InvalidateOrganization(org teamperm.ID) {
+	r.add(fmt.Sprintf("organization %v", org))
+}
+func (r *recorder) InvalidateAll() { r.add("all") }
 
 // TestConcurrentEdits: several goroutines, on several connections, apply
 // random batches to the same few members, each decided on the revision it
