@@ -11,6 +11,9 @@
 #   TEAMPERM_POSTGRES_URL  e.g. postgres://teamperm@127.0.0.1:54329/teamperm?sslmode=disable   (pgx)
 #   TEAMPERM_MYSQL_URL     e.g. teamperm:teamperm@tcp(127.0.0.1:33069)/teamperm?parseTime=true&multiStatements=false
 #                          (go-sql-driver/mysql DSN)
+#   TEAMPERM_POSTGRES_DATA, TEAMPERM_POSTGRES_PGCTL   the PostgreSQL server's data dir and pg_ctl
+#   TEAMPERM_POSTGRES_RESTART                         a shell command that restarts it in place
+#                                                     (same port and data), for tests of reconnection
 #
 # Both servers are stopped, and the temp dir removed, when the sourcing shell
 # exits (an EXIT trap that chains any EXIT trap already set: set your own EXIT
@@ -347,6 +350,7 @@ teamperm_services_stop() {
     esac
   fi
   _TEAMPERM_SVC_DIR='' _TEAMPERM_SVC_PG_DATA='' _TEAMPERM_SVC_PG_PORT='' _TEAMPERM_SVC_MY_PORT=''
+  unset TEAMPERM_POSTGRES_DATA TEAMPERM_POSTGRES_PGCTL TEAMPERM_POSTGRES_RESTART
   _TEAMPERM_SVC_MY_PID='' _TEAMPERM_SVC_WATCHDOG=''
   return 0
 }
@@ -397,6 +401,12 @@ _teamperm_svc_report() {
 
 _teamperm_svc_export() {
   export TEAMPERM_POSTGRES_URL="postgres://teamperm@127.0.0.1:${_TEAMPERM_SVC_PG_PORT}/teamperm?sslmode=disable"
+  # For tests that restart the server (store's multi-process test): its
+  # data dir, its pg_ctl, and a shell command that restarts it in place
+  # (same port and data; run as root, like this script).
+  export TEAMPERM_POSTGRES_DATA="$_TEAMPERM_SVC_PG_DATA"
+  export TEAMPERM_POSTGRES_PGCTL="$_TEAMPERM_SVC_PG_BIN/pg_ctl"
+  export TEAMPERM_POSTGRES_RESTART="cd / && runuser -u postgres -- '$_TEAMPERM_SVC_PG_BIN/pg_ctl' -D '$_TEAMPERM_SVC_PG_DATA' -l '$(dirname "$_TEAMPERM_SVC_PG_DATA")/postgres.log' -m fast -w -t 60 restart >/dev/null"
   export TEAMPERM_MYSQL_URL="teamperm:teamperm@tcp(127.0.0.1:${_TEAMPERM_SVC_MY_PORT})/teamperm?parseTime=true&multiStatements=false"
 }
 

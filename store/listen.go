@@ -42,9 +42,9 @@ const ApplicationName = "teamperm-listener"
 // Notifications are delivered only to a connection that listens, so
 // whenever the connection is lost (the server restarted, the backend was
 // terminated, the network broke) the process may have missed changes.
-// Listen then drops everything inv holds, at once and again every
-// Heartbeat until it listens again, reconnects, and once it listens drops
-// everything again: every member is then loaded afresh, so the cache
+// Listen then drops everything inv holds and reconnects at once; while it
+// cannot, it drops everything again every Heartbeat and retries. Once it
+// listens again it drops everything again: every member is then loaded afresh, so the cache
 // catches up with every revision committed meanwhile. (A cache cannot
 // tell which organisations changed while nobody was listening, so it
 // drops them all.)
@@ -75,12 +75,15 @@ func Listen(ctx context.Context, url string, inv Invalidator, opts ListenOptions
 		}
 	}
 	for {
-		err := listen(ctx, url, inv, opts, state)
+		listened, err := listen(ctx, url, inv, opts, state)
 		inv.InvalidateAll()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		state(err)
+		if listened {
+			continue // it was listening: try again at once
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -90,10 +93,11 @@ func Listen(ctx context.Context, url string, inv Invalidator, opts ListenOptions
 }
 
 // listen connects, listens and invalidates until the connection fails.
-func listen(ctx context.Context, url string, inv Invalidator, opts ListenOptions, state func(error)) error {
+// It reports whether it listened.
+func listen(ctx context.Context, url string, inv Invalidator, opts ListenOptions, state func(error)) (bool, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return err
+		return false, err
 	}
 	cfg.RuntimeParams["application_name"] = ApplicationName
 	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > opts.Heartbeat {
@@ -101,11 +105,11 @@ func listen(ctx context.Context, url string, inv Invalidator, opts ListenOptions
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("store: listener: %w", err)
+		return false, fmt.Errorf("store: listener: %w", err)
 	}
 	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{opts.Channel}.Sanitize()); err != nil {
-		return fmt.Errorf("store: listener: %w", err)
+		return false, fmt.Errorf("store: listener: %w", err)
 	}
 	// Listening now: whatever changed before is in the database, and
 	// whatever changes from now on is notified.
@@ -120,16 +124,16 @@ func listen(ctx context.Context, url string, inv Invalidator, opts ListenOptions
 			apply(inv, n.Payload)
 			continue
 		case ctx.Err() != nil:
-			return ctx.Err()
+			return true, ctx.Err()
 		case !errors.Is(err, context.DeadlineExceeded) || conn.IsClosed():
-			return fmt.Errorf("store: listener: %w", err)
+			return true, fmt.Errorf("store: listener: %w", err)
 		}
 		// Quiet for a heartbeat: is the connection still alive?
 		pctx, cancel := context.WithTimeout(ctx, opts.Heartbeat)
 		err = conn.Ping(pctx)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("store: listener: ping: %w", err)
+			return true, fmt.Errorf("store: listener: ping: %w", err)
 		}
 	}
 }
