@@ -6,6 +6,7 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/teamperm/teamperm v0.0.0
+	github.com/teamperm/teamperm/store v0.0.0
 	modernc.org/sqlite v1.62.0
 )
 
@@ -30,4 +31,7 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 )
 
-replace github.com/teamperm/teamperm => ../
+replace (
+	github.com/teamperm/teamperm => ../
+	github.com/teamperm/teamperm/store => ../store
+)

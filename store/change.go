@@ -176,9 +176,9 @@ func (s *Store) CreateOrganization(ctx context.Context, org teamperm.ID, plan te
 	return teamperm.Organization{ID: org, Features: plan.Features(), Revision: 1}, nil
 }
 
-// AddMember stores the settings of a new member of org, at revision 1
-// (whatever st.Revision says), and logs them with actor (zero when the
-// host adds the member itself). Who may invite whom is the host's rule:
+// AddMember stores the settings of a new member of org, at their own
+// revision (usually 0, the zero value: a member nobody has edited yet),
+// and logs them with actor (zero when the host adds the member itself). Who may invite whom is the host's rule:
 // AddMember checks only that st validates. A member that exists already
 // is an error wrapping [ErrConflict].
 func (s *Store) AddMember(ctx context.Context, org teamperm.ID, st teamperm.Settings, actor teamperm.ID) (teamperm.Settings, error) {
@@ -190,7 +190,6 @@ func (s *Store) AddMember(ctx context.Context, org teamperm.ID, st teamperm.Sett
 	if err != nil {
 		return teamperm.Settings{}, err
 	}
-	st.Revision = 1
 	text, err := st.MarshalJSON()
 	if err != nil {
 		return teamperm.Settings{}, err
@@ -207,10 +206,10 @@ func (s *Store) AddMember(ctx context.Context, org teamperm.ID, st teamperm.Sett
 		if n > 0 {
 			return fmt.Errorf("store: member %v of organization %v exists: %w", st.Member, org, ErrConflict)
 		}
-		if _, err := tx.ExecContext(ctx, s.sql(`INSERT INTO teamperm_members (org, member, settings, revision) VALUES ($1, $2, $3, 1)`), orgKey, memberKey, string(text)); err != nil {
+		if _, err := tx.ExecContext(ctx, s.sql(`INSERT INTO teamperm_members (org, member, settings, revision) VALUES ($1, $2, $3, $4)`), orgKey, memberKey, string(text), int64(st.Revision)); err != nil {
 			return err
 		}
-		return s.append(ctx, tx, seq, change{org: org, member: st.Member, actor: actor, kind: KindMember, revision: 1, after: string(text)})
+		return s.append(ctx, tx, seq, change{org: org, member: st.Member, actor: actor, kind: KindMember, revision: st.Revision, after: string(text)})
 	})
 	if err != nil {
 		return teamperm.Settings{}, err

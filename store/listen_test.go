@@ -62,7 +62,7 @@ func TestListen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	revoke(1, teamperm.Deny{Permission: teamperm.ContactExport})
+	revoke(0, teamperm.Deny{Permission: teamperm.ContactExport})
 	waitFor(t, "the revocation to reach the other cache", func() bool { return !export() })
 
 	// The plan too.

@@ -165,32 +165,32 @@ func TestStore(t *testing.T) {
 			}
 
 			// An owner revokes the export.
-			c, err := s.ApplyEdits(ctx, compiled(t, s, owner), member, 1, teamperm.Deny{Permission: teamperm.ContactExport})
+			c, err := s.ApplyEdits(ctx, compiled(t, s, owner), member, 0, teamperm.Deny{Permission: teamperm.ContactExport})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.After.Revision != 2 || compiled(t, s, member).Has(teamperm.ContactExport) {
+			if c.After.Revision != 1 || compiled(t, s, member).Has(teamperm.ContactExport) {
 				t.Errorf("after the revocation: revision %d, export still allowed", c.After.Revision)
 			}
 			if got, want := cache.last(), "member 1 \"m-12\""; got != want {
 				t.Errorf("the process's cache was told %q, want %q", got, want)
 			}
 
-			// A batch decided on revision 1 again: a conflict, nothing
+			// A batch decided on revision 0 again: a conflict, nothing
 			// changes.
-			if _, err := s.ApplyEdits(ctx, compiled(t, s, owner), member, 1, teamperm.Grant{Permission: teamperm.ContactExport}); !errors.Is(err, store.ErrConflict) {
+			if _, err := s.ApplyEdits(ctx, compiled(t, s, owner), member, 0, teamperm.Grant{Permission: teamperm.ContactExport}); !errors.Is(err, store.ErrConflict) {
 				t.Errorf("stale batch: %v, want ErrConflict", err)
 			}
 			// An admin demoted meanwhile, acting with its old member.
 			staleAdmin := compiled(t, s, admin)
-			if _, err := s.ApplyEdits(ctx, compiled(t, s, owner), admin, 1, teamperm.SetRole{Role: teamperm.RoleMember}); err != nil {
+			if _, err := s.ApplyEdits(ctx, compiled(t, s, owner), admin, 0, teamperm.SetRole{Role: teamperm.RoleMember}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.ApplyEdits(ctx, staleAdmin, member, 2, teamperm.ClearOverride{Permission: teamperm.ContactExport}); !errors.Is(err, teamperm.ErrStaleMember) {
+			if _, err := s.ApplyEdits(ctx, staleAdmin, member, 1, teamperm.ClearOverride{Permission: teamperm.ContactExport}); !errors.Is(err, teamperm.ErrStaleMember) {
 				t.Errorf("demoted admin: %v, want ErrStaleMember", err)
 			}
 			// Refused by teamperm: a member edits nobody.
-			if _, err := s.ApplyEdits(ctx, compiled(t, s, member), admin, 2, teamperm.Deny{Permission: teamperm.ChatSend}); !errors.Is(err, teamperm.ErrEditNotAllowed) {
+			if _, err := s.ApplyEdits(ctx, compiled(t, s, member), admin, 1, teamperm.Deny{Permission: teamperm.ChatSend}); !errors.Is(err, teamperm.ErrEditNotAllowed) {
 				t.Errorf("member editing: %v, want ErrEditNotAllowed", err)
 			}
 
@@ -207,10 +207,10 @@ func TestStore(t *testing.T) {
 			if _, err := s.SetPlan(ctx, org, 1, teamperm.PlanPro, owner); !errors.Is(err, store.ErrConflict) {
 				t.Errorf("plan change on a stale revision: %v, want ErrConflict", err)
 			}
-			if _, err := s.ApplyEdits(ctx, ownerBefore, admin, 2, teamperm.SetRole{Role: teamperm.RoleAdmin}); !errors.Is(err, teamperm.ErrStaleMember) {
+			if _, err := s.ApplyEdits(ctx, ownerBefore, admin, 1, teamperm.SetRole{Role: teamperm.RoleAdmin}); !errors.Is(err, teamperm.ErrStaleMember) {
 				t.Errorf("owner compiled before the plan change: %v, want ErrStaleMember", err)
 			}
-			if _, err := s.ApplyEdits(ctx, compiled(t, s, owner), member, 2, teamperm.Grant{Permission: teamperm.ChatAssign}); !errors.Is(err, teamperm.ErrUpgradeRequired) {
+			if _, err := s.ApplyEdits(ctx, compiled(t, s, owner), member, 1, teamperm.Grant{Permission: teamperm.ChatAssign}); !errors.Is(err, teamperm.ErrUpgradeRequired) {
 				t.Errorf("fine-grained edit on Starter: %v, want ErrUpgradeRequired", err)
 			}
 			if o2, err := s.SetPlan(ctx, org, 0, teamperm.PlanStarter, teamperm.ID{}); err != nil || o2 != o {
@@ -229,7 +229,7 @@ func TestStore(t *testing.T) {
 			if fmt.Sprint(kinds) != fmt.Sprint(want) {
 				t.Errorf("log kinds %v, want %v", kinds, want)
 			}
-			if e := log[4]; e.Actor != owner || e.Member != member || e.Before.Revision != 1 || e.After.Revision != 2 || len(e.Edits) != 1 {
+			if e := log[4]; e.Actor != owner || e.Member != member || e.Before.Revision != 0 || e.After.Revision != 1 || len(e.Edits) != 1 {
 				t.Errorf("log entry 5: %+v", e)
 			}
 			if err := s.Verify(ctx, org); err != nil {
@@ -376,8 +376,8 @@ func TestConcurrentEdits(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := uint64(1 + accepted[target]); st.Revision != want {
-					t.Errorf("member %v at revision %d, want %d (1 + accepted batches): an update was lost or a refused one stored", target, st.Revision, want)
+				if want := uint64(accepted[target]); st.Revision != want {
+					t.Errorf("member %v at revision %d, want %d (the accepted batches): an update was lost or a refused one stored", target, st.Revision, want)
 				}
 			}
 			if edits != total {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/teamperm/teamperm"
+	tpstore "github.com/teamperm/teamperm/store"
 )
 
 // The JSON API. Lists hand the member's scope to the store, which renders
@@ -253,7 +255,25 @@ func (s *Server) getPermissions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x, err := teamperm.NewMatrix(a.Org.Teamperm(), target.Settings)
+	if err == nil {
+		w.Header().Set("ETag", etag(target.Settings.Revision))
+	}
 	s.answer(w, r, x, err)
+}
+
+// etag is the entity tag of a member's settings: their revision. A client
+// sends it back in If-Match with its edits.
+func etag(rev uint64) string { return `"` + strconv.FormatUint(rev, 10) + `"` }
+
+// ifMatch reads the revision in an If-Match header: "3" (or 3). ok is
+// false for anything else, including a list or *.
+func ifMatch(h string) (rev uint64, ok bool) {
+	h = strings.TrimSpace(h)
+	if len(h) >= 2 && h[0] == '"' && h[len(h)-1] == '"' {
+		h = h[1 : len(h)-1]
+	}
+	rev, err := strconv.ParseUint(h, 10, 64)
+	return rev, err == nil
 }
 
 type editResult struct {
@@ -262,11 +282,28 @@ type editResult struct {
 }
 
 // editPermissions applies a JSON array of edits, as the settings page
-// sends them, to member {id}.
+// sends them, to member {id}. With If-Match (the ETag of GET
+// .../permissions: the settings' revision) the edits apply only to that
+// revision, else 412; without it, to the revision read here. Either way
+// an edit that commits first makes this one 409, never lost.
 func (s *Server) editPermissions(w http.ResponseWriter, r *http.Request) {
 	target, ok := s.teamMember(w, r)
 	if !ok {
 		return
+	}
+	ifRevision := target.Settings.Revision
+	if h := r.Header.Get("If-Match"); h != "" {
+		rev, ok := ifMatch(h)
+		if !ok {
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: `If-Match: want the settings' ETag, such as "3"`})
+			return
+		}
+		if rev != target.Settings.Revision {
+			w.Header().Set("ETag", etag(target.Settings.Revision))
+			writeJSON(w, http.StatusPreconditionFailed, errorBody{Error: fmt.Sprintf("the settings are at revision %d, not %d: reload them and edit again", target.Settings.Revision, rev)})
+			return
+		}
+		ifRevision = rev
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
 	if err != nil {
@@ -278,7 +315,7 @@ func (s *Server) editPermissions(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
 		return
 	}
-	res, status, err := s.edit(r, target, edits)
+	res, status, err := s.edit(r, target, ifRevision, edits)
 	if err != nil {
 		if status == http.StatusInternalServerError {
 			s.fail(w, r, err)
@@ -287,36 +324,38 @@ func (s *Server) editPermissions(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, status, errorBody{Error: err.Error()})
 		return
 	}
+	w.Header().Set("ETag", etag(res.Settings.Revision))
 	writeJSON(w, http.StatusOK, res)
 }
 
 // edit is the one path by which permissions change, for the API and the
-// settings page alike: teamperm.ApplyEdits checks the actor's right to
-// make the edits (R14) and the plan, then the store saves the new
-// settings together with the change record, unless they changed meanwhile.
-// On error it returns the HTTP status that says why.
-func (s *Server) edit(r *http.Request, target Account, edits []teamperm.Edit) (editResult, int, error) {
-	m, a := actor(r)
-	next, change, err := teamperm.ApplyEdits(m, a.Org.Teamperm(), target.Settings, s.now().UTC(), edits...)
+// settings page alike: teamperm's store applies the edits to the target's
+// settings at ifRevision in one transaction (teamperm.ApplyEdits checks
+// the actor's right to make them, R14 and R16, and the plan), logs the
+// change and drops the target from every subscribed cache. On error it
+// returns the HTTP status that says why.
+func (s *Server) edit(r *http.Request, target Account, ifRevision uint64, edits []teamperm.Edit) (editResult, int, error) {
+	m, _ := actor(r)
+	change, err := s.store.ApplyEdits(r.Context(), m, target.ID, ifRevision, edits...)
 	switch {
 	case errors.Is(err, teamperm.ErrUpgradeRequired):
 		return editResult{}, http.StatusPaymentRequired, err
 	case errors.Is(err, teamperm.ErrEditNotAllowed):
 		return editResult{}, http.StatusForbidden, err
-	case errors.Is(err, teamperm.ErrStaleMember):
-		// The plan changed after the actor was compiled: ask again.
+	case errors.Is(err, teamperm.ErrStaleMember), errors.Is(err, errConflict):
+		// The plan, the actor's or the target's settings changed
+		// meanwhile: ask again.
 		return editResult{}, http.StatusConflict, err
-	case err != nil:
+	case errors.Is(err, errNotFound), errors.Is(err, tpstore.ErrNotFound):
+		return editResult{}, http.StatusNotFound, err
+	case errors.Is(err, teamperm.ErrInvalidSettings), errors.Is(err, teamperm.ErrInvalidID),
+		errors.Is(err, teamperm.ErrUnknownPermission), errors.Is(err, teamperm.ErrUnknownRole):
 		return editResult{}, http.StatusBadRequest, err
-	}
-	switch err := s.store.SaveSettings(r.Context(), change); {
-	case errors.Is(err, errConflict):
-		return editResult{}, http.StatusConflict, err
 	case err != nil:
 		return editResult{}, http.StatusInternalServerError, err
 	}
 	s.log.Info("permissions changed", "change", change)
-	return editResult{next, change}, http.StatusOK, nil
+	return editResult{change.After, change}, http.StatusOK, nil
 }
 
 // answer writes v as JSON, or fails with err.

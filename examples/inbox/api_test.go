@@ -7,12 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/teamperm/teamperm"
 )
@@ -397,10 +400,10 @@ func rowCount(t *testing.T, s *SQLStore, table string) int {
 }
 
 // storedSettings returns every member's stored settings JSON and the
-// audit log's size: what a refused edit must leave alone.
+// change log's size: what a refused edit must leave alone.
 func storedSettings(t *testing.T, s *SQLStore) string {
 	t.Helper()
-	rows, err := s.DB().Query("SELECT id, settings, revision FROM members ORDER BY id")
+	rows, err := s.DB().Query("SELECT org, member, settings, revision FROM teamperm_members ORDER BY org, member")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,15 +411,15 @@ func storedSettings(t *testing.T, s *SQLStore) string {
 	var b strings.Builder
 	for rows.Next() {
 		var (
-			id, rev  int64
-			settings string
+			org, member, settings string
+			rev                   int64
 		)
-		if err := rows.Scan(&id, &settings, &rev); err != nil {
+		if err := rows.Scan(&org, &member, &settings, &rev); err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(&b, "%d %d %s\n", id, rev, settings)
+		fmt.Fprintf(&b, "%s %s %d %s\n", org, member, rev, settings)
 	}
-	fmt.Fprintf(&b, "audit %d\n", rowCount(t, s, "permission_changes"))
+	fmt.Fprintf(&b, "log %d\n", rowCount(t, s, "teamperm_changes"))
 	return b.String()
 }
 
@@ -514,7 +517,7 @@ func TestRefusedEditsChangeNothing(t *testing.T) {
 func TestAllowedEditChangesWhatTheMemberSees(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, s *SQLStore) {
 		c := client{t, newHandler(s)}
-		audit := rowCount(t, s, "permission_changes")
+		audit := rowCount(t, s, "teamperm_changes")
 
 		// The owner lets the support agent see every chat of the agent's
 		// instances.
@@ -536,22 +539,26 @@ func TestAllowedEditChangesWhatTheMemberSees(t *testing.T) {
 		if got.OnlyAssignedChats || got.Revision != 2 {
 			t.Errorf("new settings %s", res.Settings)
 		}
-		// Stored as answered, with the change in the audit log.
-		var stored, change string
-		if err := s.DB().QueryRow("SELECT settings FROM members WHERE id = 4").Scan(&stored); err != nil {
+		// Stored as answered, with the change in the log.
+		var stored string
+		if err := s.DB().QueryRow("SELECT settings FROM teamperm_members WHERE member = '4'").Scan(&stored); err != nil {
 			t.Fatal(err)
 		}
 		if stored != string(res.Settings) {
 			t.Errorf("stored %s, answered %s", stored, res.Settings)
 		}
-		if n := rowCount(t, s, "permission_changes"); n != audit+1 {
-			t.Errorf("%d audit entries, want %d", n, audit+1)
+		if n := rowCount(t, s, "teamperm_changes"); n != audit+1 {
+			t.Errorf("%d log entries, want %d", n, audit+1)
 		}
-		if err := s.DB().QueryRow("SELECT change FROM permission_changes ORDER BY id DESC LIMIT 1").Scan(&change); err != nil {
+		log, err := s.Changes(context.Background(), acme, sam)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if change != string(res.Change) || !strings.Contains(change, `"actor":1,"target":4,"at":"2026-03-09T12:00:00Z","edits":[{"op":"set_only_assigned_chats","on":false}],"changed":["only_assigned_chats"]`) {
-			t.Errorf("audit entry %s, answered %s", change, res.Change)
+		if e := log[len(log)-1]; e.Actor != teamperm.IntID(olivia) || !e.At.Equal(testNow) || fmt.Sprint(e.Edits) != "[set only assigned chats off]" || e.Before.Revision != 1 || e.After.Revision != 2 {
+			t.Errorf("log entry %+v", e)
+		}
+		if !strings.Contains(string(res.Change), `"actor":1,"target":4,"at":"2026-03-09T12:00:00Z","edits":[{"op":"set_only_assigned_chats","on":false}],"changed":["only_assigned_chats"]`) {
+			t.Errorf("answered change %s", res.Change)
 		}
 		// Sam now sees every conversation of Acme Support and Bloom.
 		wantIDs(t, "Sam's conversations", ids(t, c.do(sam, "GET", "/api/conversations", "")), span(1, 9))
@@ -611,7 +618,7 @@ func TestAllowedEditChangesWhatTheMemberSees(t *testing.T) {
 	})
 }
 
-func TestSaveSettingsConflict(t *testing.T) {
+func TestEditConflict(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, s *SQLStore) {
 		ctx := context.Background()
 		owner, err := s.Account(ctx, olivia)
@@ -627,23 +634,91 @@ func TestSaveSettingsConflict(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Two edits from the same stored revision: the second loses.
-		_, first, err := teamperm.ApplyEdits(om, owner.Org.Teamperm(), agent.Settings, testNow, teamperm.Grant{Permission: teamperm.ChatAssign})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, second, err := teamperm.ApplyEdits(om, owner.Org.Teamperm(), agent.Settings, testNow, teamperm.Deny{Permission: teamperm.ChatSend})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.SaveSettings(ctx, first); err != nil {
+		if _, err := s.ApplyEdits(ctx, om, sam, agent.Settings.Revision, teamperm.Grant{Permission: teamperm.ChatAssign}); err != nil {
 			t.Fatal(err)
 		}
 		before := storedSettings(t, s)
-		if err := s.SaveSettings(ctx, second); !errors.Is(err, errConflict) {
-			t.Errorf("second save: %v, want errConflict", err)
+		if _, err := s.ApplyEdits(ctx, om, sam, agent.Settings.Revision, teamperm.Deny{Permission: teamperm.ChatSend}); !errors.Is(err, errConflict) {
+			t.Errorf("second edit: %v, want errConflict", err)
 		}
 		if after := storedSettings(t, s); after != before {
-			t.Errorf("the lost save changed something:\n%s\nwant\n%s", after, before)
+			t.Errorf("the lost edit changed something:\n%s\nwant\n%s", after, before)
+		}
+		if err := s.tp.Verify(ctx, teamperm.IntID(acme)); err != nil {
+			t.Errorf("the change log does not replay to the stored settings: %v", err)
 		}
 	})
+}
+
+// TestEditIfMatch: the JSON edit endpoint applies edits only to the
+// revision the client names in If-Match (the ETag it read), never to a
+// newer one.
+func TestEditIfMatch(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *SQLStore) {
+		c := client{t, newHandler(s)}
+		ifMatch := func(v string) http.Header { return http.Header{"If-Match": {v}} }
+		r := c.do(olivia, "GET", "/api/members/4/permissions", "")
+		if r.status != http.StatusOK || r.header.Get("ETag") != `"1"` {
+			t.Fatalf("GET: %d, ETag %q; want 200, \"1\"", r.status, r.header.Get("ETag"))
+		}
+		grant := `[{"op":"grant","permission":"chat.assign"}]`
+		before := storedSettings(t, s)
+		for _, tc := range []struct {
+			header string
+			want   int
+		}{{`"0"`, http.StatusPreconditionFailed}, {`"2"`, http.StatusPreconditionFailed}, {`W/"1"`, http.StatusBadRequest}, {"*", http.StatusBadRequest}} {
+			if r := c.doWith(olivia, "POST", "/api/members/4/permissions", grant, ifMatch(tc.header)); r.status != tc.want {
+				t.Errorf("If-Match %s: %d %s, want %d", tc.header, r.status, r.body, tc.want)
+			}
+		}
+		if after := storedSettings(t, s); after != before {
+			t.Errorf("a refused edit changed something:\n%s\nwant\n%s", after, before)
+		}
+		r = c.doWith(olivia, "POST", "/api/members/4/permissions", grant, ifMatch(`"1"`))
+		if r.status != http.StatusOK || r.header.Get("ETag") != `"2"` {
+			t.Fatalf("If-Match \"1\": %d %s, ETag %q; want 200, \"2\"", r.status, r.body, r.header.Get("ETag"))
+		}
+		// The same request again: the settings are at 2 now, and an
+		// edit decided on 1 is refused, not applied to 2.
+		before = storedSettings(t, s)
+		deny := `[{"op":"deny","permission":"chat.send"}]`
+		if r := c.doWith(olivia, "POST", "/api/members/4/permissions", deny, ifMatch(`"1"`)); r.status != http.StatusPreconditionFailed || r.header.Get("ETag") != `"2"` {
+			t.Errorf("If-Match \"1\" at revision 2: %d %s, ETag %q; want 412, \"2\"", r.status, r.body, r.header.Get("ETag"))
+		}
+		if after := storedSettings(t, s); after != before {
+			t.Errorf("the stale edit changed something:\n%s\nwant\n%s", after, before)
+		}
+		if err := s.tp.Verify(context.Background(), teamperm.IntID(acme)); err != nil {
+			t.Errorf("Verify: %v", err)
+		}
+	})
+}
+
+// TestCacheServesEdits: the server's cache of compiled members drops a
+// member as soon as an edit of theirs commits, so the very next request
+// decides with the new settings; and requests in between are hits.
+func TestCacheServesEdits(t *testing.T) {
+	s := newStore(t, "sqlite")
+	srv := NewServer(s, func() time.Time { return testNow }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c := client{t, srv.Handler()}
+	for range 3 {
+		if r := c.do(sam, "GET", "/api/contacts/export", ""); r.status != http.StatusForbidden {
+			t.Fatalf("export before the grant: %d", r.status)
+		}
+	}
+	if st := srv.Cache().Stats(); st.Compiles != 1 || st.Hits < 2 {
+		t.Errorf("three requests of one member: %+v, want 1 compile and hits", st)
+	}
+	if r := c.do(olivia, "POST", "/api/members/4/permissions", `[{"op":"grant","permission":"contact.export"}]`); r.status != http.StatusOK {
+		t.Fatalf("grant: %d %s", r.status, r.body)
+	}
+	if r := c.do(sam, "GET", "/api/contacts/export", ""); r.status != http.StatusOK {
+		t.Errorf("export right after the grant: %d", r.status)
+	}
+	if err := s.SetPlan(context.Background(), acme, teamperm.PlanStarter); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.do(sam, "GET", "/api/contacts/export", ""); r.status != http.StatusForbidden {
+		t.Errorf("export right after the downgrade: %d, want 403", r.status)
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	"github.com/teamperm/teamperm"
+	tpstore "github.com/teamperm/teamperm/store"
 	_ "modernc.org/sqlite" // registers "sqlite"
 )
 
@@ -22,20 +23,18 @@ import (
 // the sequences table), no engine-specific defaults. Every list query
 // filters on org_id first, so every index on a scoped table starts with it.
 var schema = []string{
+	// The plan, the members' settings and the audit log of their
+	// changes are teamperm's: its store module keeps them, in its own
+	// tables (teamperm_...) in the same database.
 	`CREATE TABLE organizations (
 		id   BIGINT PRIMARY KEY,
-		name TEXT NOT NULL,
-		plan TEXT NOT NULL
+		name TEXT NOT NULL
 	)`,
-	// settings is the member's teamperm.Settings in their stored JSON
-	// form; revision mirrors settings' revision for optimistic updates.
 	`CREATE TABLE members (
 		id       BIGINT PRIMARY KEY,
 		org_id   BIGINT NOT NULL REFERENCES organizations (id),
 		name     TEXT NOT NULL,
-		setup    TEXT NOT NULL,
-		settings TEXT NOT NULL,
-		revision BIGINT NOT NULL
+		setup    TEXT NOT NULL
 	)`,
 	`CREATE INDEX members_org ON members (org_id, id)`,
 	`CREATE TABLE instances (
@@ -94,15 +93,6 @@ var schema = []string{
 	`CREATE INDEX deals_org_pipeline ON deals (org_id, pipeline_id)`,
 	`CREATE INDEX deals_org_creator ON deals (org_id, creator_id)`,
 	`CREATE INDEX deals_org_assignee ON deals (org_id, assignee_id)`,
-	// The audit log of permission edits: teamperm.Change in its JSON form.
-	`CREATE TABLE permission_changes (
-		id        BIGINT PRIMARY KEY,
-		org_id    BIGINT NOT NULL REFERENCES organizations (id),
-		actor_id  BIGINT NOT NULL REFERENCES members (id),
-		target_id BIGINT NOT NULL REFERENCES members (id),
-		change    TEXT NOT NULL
-	)`,
-	`CREATE INDEX permission_changes_target ON permission_changes (org_id, target_id, id)`,
 	// Keys the service assigns: one row per table, next_id the last key
 	// handed out (UPDATE ... RETURNING works on both engines).
 	`CREATE TABLE sequences (
@@ -219,7 +209,7 @@ func OpenPostgres(ctx context.Context, dbURL, prefix string) (*SQLStore, func() 
 		drop()
 		return nil, nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &SQLStore{db: db, dialect: teamperm.Postgres, schema: name}, drop, nil
+	return &SQLStore{db: db, dialect: teamperm.Postgres, schema: name, url: u.String()}, drop, nil
 }
 
 // Migrate creates the schema unless it exists already. It reports whether
@@ -235,18 +225,23 @@ func (s *SQLStore) Migrate(ctx context.Context) (created bool, err error) {
 	if err := s.db.QueryRowContext(ctx, q.String(), q.args...).Scan(&n); err != nil {
 		return false, err
 	}
-	if n > 0 {
-		return false, nil
-	}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		for _, stmt := range schema {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("%s: %w", strings.Fields(stmt)[2], err)
+	if n == 0 {
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			for _, stmt := range schema {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("%s: %w", strings.Fields(stmt)[2], err)
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return false, err
 		}
-		return nil
-	})
-	return err == nil, err
+	}
+	// teamperm's tables, migrated by its store. Every change committed
+	// through it is passed on to the caches subscribed.
+	s.tp, err = tpstore.New(ctx, s.db, s.dialect, tpstore.Options{Invalidate: &s.subs, Now: s.now})
+	return err == nil && n == 0, err
 }
 
 // tx runs f in a transaction, committing when it returns nil.

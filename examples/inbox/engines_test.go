@@ -73,6 +73,7 @@ func newStore(t testing.TB, engine string) *SQLStore {
 	if err := Seed(ctx, s); err != nil {
 		t.Fatal(err)
 	}
+	s.clock = func() time.Time { return testNow }
 	return s
 }
 
@@ -98,6 +99,12 @@ type response struct {
 // do sends a request as member (0: no X-Member header).
 func (c client) do(member int64, method, path, body string) response {
 	c.t.Helper()
+	return c.doWith(member, method, path, body, nil)
+}
+
+// doWith is do with extra request headers.
+func (c client) doWith(member int64, method, path, body string, header http.Header) response {
+	c.t.Helper()
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
@@ -108,6 +115,9 @@ func (c client) do(member int64, method, path, body string) response {
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	rec := httptest.NewRecorder()
 	c.h.ServeHTTP(rec, req)

@@ -3,7 +3,8 @@
 // member's teamperm.Scope, every action on a record is decided by
 // EvaluateRecord (404 for a hidden record, 403 for a missing
 // permission), and permission edits go through teamperm.ApplyEdits into
-// an audit log.
+// a change log, through teamperm's store module; compiled members are
+// kept in a teamperm.Cache.
 //
 // Without flags it seeds a fresh SQLite database in a temporary
 // directory (pure Go, nothing to install), prints what each member of the
@@ -36,6 +37,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	tpstore "github.com/teamperm/teamperm/store"
 )
 
 func main() {
@@ -136,8 +139,16 @@ func loopback(addr string) error {
 
 func serve(ctx context.Context, addr string, store *SQLStore, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	server := NewServer(store, time.Now, log)
+	if store.url != "" {
+		// On PostgreSQL, several replicas of the service may share the
+		// database: each listens for the changes the others commit and
+		// drops them from its cache (store.Listen says how stale a
+		// replica can be).
+		go tpstore.Listen(ctx, store.url, server.Cache(), tpstore.ListenOptions{})
+	}
 	srv := &http.Server{
-		Handler:           NewServer(store, time.Now, log).Handler(),
+		Handler:           server.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -3,16 +3,15 @@ package main
 import (
 	"bytes"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/teamperm/teamperm"
+	tpstore "github.com/teamperm/teamperm/store"
 )
 
 // The HTML pages: server-rendered with html/template from templates/,
@@ -225,26 +224,16 @@ func editRefusal(err error) string {
 	return err.Error()
 }
 
-// history reads one audit entry back. teamperm.Change marshals to JSON
-// but has no decoder, so the page reads the fields it shows itself.
-func history(team Team, sc StoredChange) (historyEntry, error) {
-	var c struct {
-		Actor int64           `json:"actor"`
-		At    time.Time       `json:"at"`
-		Edits json.RawMessage `json:"edits"`
+// history describes one entry of the change log for the page.
+func history(team Team, e tpstore.Entry) (historyEntry, error) {
+	h := historyEntry{At: e.At.UTC().Format("2006-01-02 15:04 UTC"), Actor: "the service"}
+	if id, ok := e.Actor.Int(); ok {
+		h.Actor = fmt.Sprintf("member %d", id)
+		if a, ok := team.Member(id); ok {
+			h.Actor = a.Name
+		}
 	}
-	if err := json.Unmarshal(sc.Change, &c); err != nil {
-		return historyEntry{}, fmt.Errorf("permission change %d: %w", sc.ID, err)
-	}
-	edits, err := teamperm.ParseEdits(c.Edits)
-	if err != nil {
-		return historyEntry{}, fmt.Errorf("permission change %d: %w", sc.ID, err)
-	}
-	h := historyEntry{At: c.At.UTC().Format("2006-01-02 15:04 UTC"), Actor: fmt.Sprintf("member %d", c.Actor)}
-	if a, ok := team.Member(c.Actor); ok {
-		h.Actor = a.Name
-	}
-	for _, e := range edits {
+	for _, e := range e.Edits {
 		h.Edits = append(h.Edits, e.String())
 	}
 	return h, nil
@@ -259,8 +248,9 @@ func (s *Server) saveTeamPage(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	if r.PostFormValue("revision") != strconv.FormatUint(target.Settings.Revision, 10) {
-		s.teamPageError(w, r, team, target, http.StatusConflict, "Someone changed these settings meanwhile; here they are now. Make your change again.")
+	rev, err := strconv.ParseUint(r.PostFormValue("revision"), 10, 64)
+	if err != nil || rev != target.Settings.Revision {
+		s.teamPageError(w, r, team, target, http.StatusConflict, conflictMessage)
 		return
 	}
 	x, err := teamperm.NewMatrix(team.Org.Teamperm(), target.Settings)
@@ -277,16 +267,22 @@ func (s *Server) saveTeamPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, r.URL.Path, http.StatusSeeOther)
 		return
 	}
-	if _, status, err := s.edit(r, target, edits); err != nil {
+	if _, status, err := s.edit(r, target, rev, edits); err != nil {
 		if status == http.StatusInternalServerError {
 			s.fail(w, r, err)
 			return
 		}
-		s.teamPageError(w, r, team, target, status, editRefusal(err))
+		msg := editRefusal(err)
+		if errors.Is(err, errConflict) {
+			msg = conflictMessage
+		}
+		s.teamPageError(w, r, team, target, status, msg)
 		return
 	}
 	http.Redirect(w, r, r.URL.Path+"?saved=1", http.StatusSeeOther)
 }
+
+const conflictMessage = "Someone changed these settings meanwhile; here they are now. Make your change again."
 
 func (s *Server) teamPageError(w http.ResponseWriter, r *http.Request, team Team, target Account, status int, msg string) {
 	data, err := s.teamPageData(r, team, target)

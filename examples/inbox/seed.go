@@ -90,23 +90,15 @@ func Seed(ctx context.Context, s *SQLStore) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		ins := func(table, cols string, vals ...any) error { return s.insert(ctx, tx, table, cols, vals...) }
 		for _, o := range []struct {
-			id         int64
-			name, plan string
-		}{{acme, "Acme", "pro"}, {globex, "Globex", "pro"}} {
-			if err := ins("organizations", "id, name, plan", o.id, o.name, o.plan); err != nil {
+			id   int64
+			name string
+		}{{acme, "Acme"}, {globex, "Globex"}} {
+			if err := ins("organizations", "id, name", o.id, o.name); err != nil {
 				return err
 			}
 		}
 		for _, m := range seedMembers() {
-			joined := teamperm.Settings{Member: teamperm.IntID(m.id), Role: teamperm.RoleMember}
-			if m.preset.Role == teamperm.RoleOwner {
-				joined = m.preset
-			}
-			js, err := joined.MarshalJSON()
-			if err != nil {
-				return err
-			}
-			if err := ins("members", "id, org_id, name, setup, settings, revision", m.id, m.org, m.name, m.setup, string(js), int64(0)); err != nil {
+			if err := ins("members", "id, org_id, name, setup", m.id, m.org, m.name, m.setup); err != nil {
 				return err
 			}
 		}
@@ -163,7 +155,7 @@ func Seed(ctx context.Context, s *SQLStore) error {
 		for _, seq := range []struct {
 			table string
 			last  int64
-		}{{"messages", msg}, {"permission_changes", 0}} {
+		}{{"messages", msg}} {
 			if err := ins("sequences", "name, next_id", seq.table, seq.last); err != nil {
 				return err
 			}
@@ -172,6 +164,25 @@ func Seed(ctx context.Context, s *SQLStore) error {
 	})
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
+	}
+	// teamperm's part: the plans, and every member joining as a plain
+	// member (owners as owners), at the seed's time.
+	clock := s.clock
+	s.clock = func() time.Time { return seedTime }
+	defer func() { s.clock = clock }()
+	for _, org := range []int64{acme, globex} {
+		if _, err := s.tp.CreateOrganization(ctx, teamperm.IntID(org), teamperm.PlanPro); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+	}
+	for _, m := range seedMembers() {
+		joined := teamperm.Settings{Member: teamperm.IntID(m.id), Role: teamperm.RoleMember}
+		if m.preset.Role == teamperm.RoleOwner {
+			joined = m.preset
+		}
+		if _, err := s.tp.AddMember(ctx, teamperm.IntID(m.org), joined, teamperm.ID{}); err != nil {
+			return fmt.Errorf("seed: %s: %w", m.name, err)
+		}
 	}
 	return applyPresets(ctx, s)
 }
@@ -199,12 +210,8 @@ func applyPresets(ctx context.Context, s Store) error {
 				continue
 			}
 			edits := teamperm.PresetEdits(a.Settings, sm.preset)
-			_, change, err := teamperm.ApplyEdits(owner, team.Org.Teamperm(), a.Settings, seedTime, edits...)
-			if err != nil {
+			if _, err := s.ApplyEdits(ctx, owner, a.ID, a.Settings.Revision, edits...); err != nil {
 				return fmt.Errorf("seed: %s as %s: %w", a.Name, sm.setup, err)
-			}
-			if err := s.SaveSettings(ctx, change); err != nil {
-				return fmt.Errorf("seed: %s: %w", a.Name, err)
 			}
 		}
 	}

@@ -17,16 +17,26 @@ import (
 // Server is the inbox service: the JSON API under /api/ and the HTML pages.
 type Server struct {
 	store Store
+	cache *teamperm.Cache
 	now   func() time.Time
 	log   *slog.Logger
 	pages map[string]*template.Template
 }
 
-// NewServer returns the service over store. now dates sent messages and
-// permission changes; log gets the errors that answer 500.
+// NewServer returns the service over store. now dates sent messages;
+// log gets the errors that answer 500. Compiled members are kept in a
+// teamperm.Cache that loads them from store, and that store keeps
+// current: every change committed through it drops what it changed.
+// (Several replicas on PostgreSQL also run store.Listen on the cache:
+// see serve.)
 func NewServer(store Store, now func() time.Time, log *slog.Logger) *Server {
-	return &Server{store: store, now: now, log: log, pages: parsePages()}
+	cache := teamperm.NewCache(store, 0)
+	store.Subscribe(cache)
+	return &Server{store: store, cache: cache, now: now, log: log, pages: parsePages()}
 }
+
+// Cache returns the server's cache of compiled members.
+func (s *Server) Cache() *teamperm.Cache { return s.cache }
 
 // Handler returns the routes. Every route but the sign-in page needs a
 // member: the X-Member header (what a real service's session would
@@ -67,10 +77,17 @@ const memberCookie = "inbox_member"
 
 type accountKey struct{}
 
-// identify compiles the member of the request from their stored settings
-// and puts it into the request's context with teamperm.NewContext, with
-// the member's Account beside it. A request without a known member never
-// reaches next.
+// identify looks the member of the request up in the cache of compiled
+// members and puts it into the request's context with
+// teamperm.NewContext, with the member's Account beside it. A request
+// without a known member never reaches next.
+//
+// The member is compiled from the settings and plan the account was
+// read with, or newer ones (MemberAtLeast): what a page shows of the
+// member and what the member may do never disagree. (A real service
+// keeps (organisation, member) in its session and needs no account row
+// for most requests; a client that must see its own change sends the
+// revision it got back, as MemberAtLeast's bound.)
 func (s *Server) identify(next http.Handler, unknown http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw := r.Header.Get("X-Member")
@@ -93,7 +110,8 @@ func (s *Server) identify(next http.Handler, unknown http.HandlerFunc) http.Hand
 			s.fail(w, r, err)
 			return
 		}
-		m, err := acct.Compile()
+		m, err := s.cache.MemberAtLeast(r.Context(), teamperm.IntID(acct.Org.ID), teamperm.IntID(acct.ID),
+			teamperm.Revisions{Organization: acct.Org.Revision, Settings: acct.Settings.Revision})
 		if err != nil { // settings that do not compile deny, loudly
 			s.fail(w, r, err)
 			return

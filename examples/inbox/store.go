@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/teamperm/teamperm"
+	tpstore "github.com/teamperm/teamperm/store"
 )
 
 // Store is the seam between the HTTP layer and the database. Its one
@@ -24,10 +27,19 @@ import (
 // Methods report a missing row with errNotFound and a lost race on a
 // member's settings with errConflict. They are safe for concurrent use.
 type Store interface {
+	// Load is teamperm's: the store is the Loader of the server's cache.
+	teamperm.Loader
+	// Subscribe has every change committed through the store drop what
+	// inv holds of it (the server's cache), right after the commit.
+	Subscribe(inv tpstore.Invalidator)
+
 	Account(ctx context.Context, member int64) (Account, error)
 	Team(ctx context.Context, org int64) (Team, error)
-	SaveSettings(ctx context.Context, c teamperm.Change) error
-	Changes(ctx context.Context, org, target int64) ([]StoredChange, error)
+	// ApplyEdits applies a batch of edits to member target's stored
+	// settings if they are still at ifRevision, with the change log, as
+	// teamperm's store does (errConflict when they are not).
+	ApplyEdits(ctx context.Context, actor *teamperm.Member, target int64, ifRevision uint64, edits ...teamperm.Edit) (teamperm.Change, error)
+	Changes(ctx context.Context, org, target int64) ([]tpstore.Entry, error)
 	SetPlan(ctx context.Context, org int64, p teamperm.Plan) error
 
 	Count(ctx context.Context, k teamperm.Kind, scopes ...teamperm.Scope) (int, error)
@@ -43,7 +55,7 @@ type Store interface {
 
 var (
 	errNotFound = errors.New("not found")
-	errConflict = errors.New("the member's settings changed meanwhile")
+	errConflict = tpstore.ErrConflict
 )
 
 // list is the list query of one kind: what it selects, from where (the
@@ -100,16 +112,17 @@ var (
 	}
 )
 
-// Org is an organisation and its plan.
+// Org is an organisation, its plan and the plan's revision.
 type Org struct {
-	ID   int64
-	Name string
-	Plan teamperm.Plan
+	ID       int64
+	Name     string
+	Plan     teamperm.Plan
+	Revision uint64
 }
 
 // Teamperm returns the organisation as teamperm sees it.
 func (o Org) Teamperm() teamperm.Organization {
-	return teamperm.Organization{ID: teamperm.IntID(o.ID), Features: o.Plan.Features()}
+	return teamperm.Organization{ID: teamperm.IntID(o.ID), Features: o.Plan.Features(), Revision: o.Revision}
 }
 
 // Account is a team member: who they are and their stored settings.
@@ -220,12 +233,6 @@ type Deal struct {
 	Assignee    ref    `json:"assignee_id"`
 }
 
-// StoredChange is one entry of the permission audit log.
-type StoredChange struct {
-	ID     int64
-	Change json.RawMessage // teamperm.Change's JSON form
-}
-
 // ref is an optional key: 0 is NULL, in SQL and in JSON.
 type ref int64
 
@@ -252,14 +259,69 @@ func (r *ref) Scan(src any) error {
 	return nil
 }
 
-// SQLStore is the [Store] on database/sql, for SQLite and PostgreSQL.
+// SQLStore is the [Store] on database/sql, for SQLite and PostgreSQL:
+// the inbox's own tables, and teamperm's store for plans, settings and
+// their change log.
 type SQLStore struct {
 	db      *sql.DB
 	dialect teamperm.Dialect
 	schema  string // PostgreSQL's schema, for String
+	url     string // PostgreSQL's URL, for the listener
+	tp      *tpstore.Store
+	subs    subscribers
+	clock   func() time.Time // dates changes; nil is time.Now
 }
 
 var _ Store = (*SQLStore)(nil)
+
+func (s *SQLStore) now() time.Time {
+	if s.clock != nil {
+		return s.clock()
+	}
+	return time.Now()
+}
+
+// subscribers passes invalidations on to every cache subscribed.
+type subscribers struct {
+	mu   sync.Mutex
+	invs []tpstore.Invalidator
+}
+
+func (s *subscribers) each(f func(tpstore.Invalidator)) {
+	s.mu.Lock()
+	invs := slices.Clone(s.invs)
+	s.mu.Unlock()
+	for _, inv := range invs {
+		f(inv)
+	}
+}
+
+func (s *subscribers) InvalidateMember(org, member teamperm.ID) {
+	s.each(func(inv tpstore.Invalidator) { inv.InvalidateMember(org, member) })
+}
+
+func (s *subscribers) InvalidateOrganization(org teamperm.ID) {
+	s.each(func(inv tpstore.Invalidator) { inv.InvalidateOrganization(org) })
+}
+
+func (s *subscribers) InvalidateAll() {
+	s.each(func(inv tpstore.Invalidator) { inv.InvalidateAll() })
+}
+
+func (s *SQLStore) Subscribe(inv tpstore.Invalidator) {
+	s.subs.mu.Lock()
+	defer s.subs.mu.Unlock()
+	s.subs.invs = append(s.subs.invs, inv)
+}
+
+// Load returns what teamperm compiles the member from.
+func (s *SQLStore) Load(ctx context.Context, org, member teamperm.ID) (teamperm.Organization, teamperm.Settings, error) {
+	o, st, err := s.tp.Load(ctx, org, member)
+	if errors.Is(err, tpstore.ErrNotFound) {
+		err = fmt.Errorf("%w (%w)", errNotFound, err)
+	}
+	return o, st, err
+}
 
 // Close closes the database.
 func (s *SQLStore) Close() error { return s.db.Close() }
@@ -281,47 +343,42 @@ func (s *SQLStore) String() string {
 func (s *SQLStore) q() *query { return &query{d: s.dialect} }
 
 func (s *SQLStore) Account(ctx context.Context, member int64) (Account, error) {
-	q := s.q().sql(`SELECT m.id, m.name, m.setup, m.settings, o.id, o.name, o.plan
+	q := s.q().sql(`SELECT m.id, m.name, m.setup, o.id, o.name
 		FROM members m JOIN organizations o ON o.id = m.org_id WHERE m.id = `).arg(member)
-	a, err := scanAccount(s.db.QueryRowContext(ctx, q.String(), q.args...))
+	var a Account
+	err := s.db.QueryRowContext(ctx, q.String(), q.args...).Scan(&a.ID, &a.Name, &a.Setup, &a.Org.ID, &a.Org.Name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Account{}, errNotFound
 	}
-	return a, err
-}
-
-type scanner interface{ Scan(dst ...any) error }
-
-// scanAccount reads a member row: the stored settings JSON is decoded
-// strictly, and must be the member's own.
-func scanAccount(row scanner) (Account, error) {
-	var (
-		a        Account
-		settings []byte
-		plan     string
-	)
-	if err := row.Scan(&a.ID, &a.Name, &a.Setup, &settings, &a.Org.ID, &a.Org.Name, &plan); err != nil {
+	if err != nil {
 		return Account{}, err
 	}
-	if err := a.Settings.UnmarshalJSON(settings); err != nil {
-		return Account{}, fmt.Errorf("member %d: stored settings: %w", a.ID, err)
+	if a.Org, err = s.org(ctx, a.Org); err != nil {
+		return Account{}, err
 	}
-	if a.Settings.Member != teamperm.IntID(a.ID) {
-		return Account{}, fmt.Errorf("member %d: stored settings are member %v's", a.ID, a.Settings.Member)
-	}
-	var err error
-	if a.Org.Plan, err = teamperm.ParsePlan(plan); err != nil {
-		return Account{}, fmt.Errorf("organization %d: %w", a.Org.ID, err)
+	if _, a.Settings, err = s.tp.Load(ctx, teamperm.IntID(a.Org.ID), teamperm.IntID(a.ID)); err != nil {
+		return Account{}, err
 	}
 	return a, nil
 }
 
+// org adds the plan and its revision to o, from teamperm's store.
+func (s *SQLStore) org(ctx context.Context, o Org) (Org, error) {
+	state, plan, err := s.tp.Organization(ctx, teamperm.IntID(o.ID))
+	if err != nil {
+		return Org{}, err
+	}
+	o.Plan, o.Revision = plan, state.Revision
+	return o, nil
+}
+
 func (s *SQLStore) Team(ctx context.Context, org int64) (Team, error) {
 	var t Team
-	q := s.q().sql(`SELECT m.id, m.name, m.setup, m.settings, o.id, o.name, o.plan
+	q := s.q().sql(`SELECT m.id, m.name, m.setup, o.id, o.name
 		FROM members m JOIN organizations o ON o.id = m.org_id WHERE m.org_id = `).arg(org).sql(" ORDER BY m.id")
 	err := s.each(ctx, q, func(r *sql.Rows) error {
-		a, err := scanAccount(r)
+		var a Account
+		err := r.Scan(&a.ID, &a.Name, &a.Setup, &a.Org.ID, &a.Org.Name)
 		t.Members = append(t.Members, a)
 		t.Org = a.Org
 		return err
@@ -331,6 +388,22 @@ func (s *SQLStore) Team(ctx context.Context, org int64) (Team, error) {
 	}
 	if len(t.Members) == 0 {
 		return Team{}, errNotFound
+	}
+	if t.Org, err = s.org(ctx, t.Org); err != nil {
+		return Team{}, err
+	}
+	_, settings, err := s.tp.Members(ctx, teamperm.IntID(org))
+	if err != nil {
+		return Team{}, err
+	}
+	for i := range t.Members {
+		t.Members[i].Org = t.Org
+		id := teamperm.IntID(t.Members[i].ID)
+		j := slices.IndexFunc(settings, func(st teamperm.Settings) bool { return st.Member == id })
+		if j < 0 {
+			return Team{}, fmt.Errorf("member %d has no stored settings", t.Members[i].ID)
+		}
+		t.Members[i].Settings = settings[j]
 	}
 	q = s.q().sql("SELECT id, name, phone FROM instances WHERE org_id = ").arg(org).sql(" ORDER BY id")
 	err = s.each(ctx, q, func(r *sql.Rows) error {
@@ -352,68 +425,30 @@ func (s *SQLStore) Team(ctx context.Context, org int64) (Team, error) {
 	return t, err
 }
 
-// SaveSettings stores c.After as the target's settings, if they are still
-// c.Before (by revision), and appends c to the audit log, atomically.
-func (s *SQLStore) SaveSettings(ctx context.Context, c teamperm.Change) error {
-	target, ok1 := c.Target.Int()
-	org, ok2 := c.Organization.Int()
-	actor, ok3 := c.Actor.Int()
-	if !ok1 || !ok2 || !ok3 {
-		return fmt.Errorf("change %v: not this service's keys", c)
-	}
-	settings, err := c.After.MarshalJSON()
-	if err != nil {
-		return err
-	}
-	record, err := c.MarshalJSON()
-	if err != nil {
-		return err
-	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		q := s.q().sql("UPDATE members SET settings = ").arg(string(settings)).
-			sql(", revision = ").arg(int64(c.After.Revision)).
-			sql(" WHERE id = ").arg(target).sql(" AND org_id = ").arg(org).
-			sql(" AND revision = ").arg(int64(c.Before.Revision))
-		res, err := tx.ExecContext(ctx, q.String(), q.args...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n != 1 {
-			return errConflict
-		}
-		id, err := s.nextID(ctx, tx, "permission_changes")
-		if err != nil {
-			return err
-		}
-		return s.insert(ctx, tx, "permission_changes", "id, org_id, actor_id, target_id, change",
-			id, org, actor, target, string(record))
-	})
+// ApplyEdits is teamperm's store's: one transaction, a compare-and-swap
+// on the revision, the change logged.
+func (s *SQLStore) ApplyEdits(ctx context.Context, actor *teamperm.Member, target int64, ifRevision uint64, edits ...teamperm.Edit) (teamperm.Change, error) {
+	return s.tp.ApplyEdits(ctx, actor, teamperm.IntID(target), ifRevision, edits...)
 }
 
-func (s *SQLStore) Changes(ctx context.Context, org, target int64) ([]StoredChange, error) {
-	q := s.q().sql("SELECT id, change FROM permission_changes WHERE org_id = ").arg(org).
-		sql(" AND target_id = ").arg(target).sql(" ORDER BY id")
-	var out []StoredChange
-	err := s.each(ctx, q, func(r *sql.Rows) error {
-		var c StoredChange
-		var text string
-		err := r.Scan(&c.ID, &text)
-		c.Change = json.RawMessage(text)
-		out = append(out, c)
-		return err
-	})
-	return out, err
+// Changes returns the batches of edits applied to member target, oldest
+// first.
+func (s *SQLStore) Changes(ctx context.Context, org, target int64) ([]tpstore.Entry, error) {
+	log, err := s.tp.Log(ctx, teamperm.IntID(org))
+	if err != nil {
+		return nil, err
+	}
+	var out []tpstore.Entry
+	for _, e := range log {
+		if e.Kind == tpstore.KindEdits && e.Member == teamperm.IntID(target) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 func (s *SQLStore) SetPlan(ctx context.Context, org int64, p teamperm.Plan) error {
-	name, err := p.MarshalText()
-	if err != nil {
-		return err
-	}
-	q := s.q().sql("UPDATE organizations SET plan = ").arg(string(name)).sql(" WHERE id = ").arg(org)
-	_, err = s.db.ExecContext(ctx, q.String(), q.args...)
+	_, err := s.tp.SetPlan(ctx, teamperm.IntID(org), 0, p, teamperm.ID{})
 	return err
 }
 
@@ -501,6 +536,8 @@ func (s *SQLStore) Contacts(ctx context.Context, scopes ...teamperm.Scope) ([]Co
 	})
 	return out, err
 }
+
+type scanner interface{ Scan(dst ...any) error }
 
 func scanConversation(r scanner) (Conversation, error) {
 	var c Conversation
