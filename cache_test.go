@@ -742,3 +742,56 @@ func TestReplay(t *testing.T) {
 		t.Errorf("Replay(grant of no permission) = %v, want ErrUnknownPermission", err)
 	}
 }
+
+// BenchmarkRequestPath is what a web service runs per request to list a
+// member's contacts: find the compiled member, decide on a record, get
+// the scope of a kind and render it into the query's WHERE clause. From
+// the cache ("cached") and compiling from the loaded settings on every
+// request ("compile-per-request"). The loader is in memory, so the
+// difference is teamperm's own cost, not a database's.
+func BenchmarkRequestPath(b *testing.B) {
+	db := newMemDB()
+	org := teamperm.IntID(1)
+	db.setOrg(org, teamperm.PlanPro)
+	st := restrictedSettings(3)
+	db.setMember(org, st)
+	ctx := context.Background()
+	mapping := teamperm.Mapping{Organization: teamperm.IntColumn("c.org_id"), Instance: teamperm.IntColumn("c.instance_id")}
+	rec := teamperm.Record{Kind: teamperm.KindContact, Organization: org, Instance: teamperm.IntID(1001)}
+	buf, args := make([]byte, 0, 256), make([]any, 0, 16)
+	request := func(b *testing.B, m *teamperm.Member) {
+		if d := m.EvaluateRecord(teamperm.ContactUpdate, rec); !d.Allowed() {
+			b.Fatal(d)
+		}
+		var err error
+		buf, args, err = m.Scope(teamperm.KindContact).AppendSQL(buf[:0], args[:0], teamperm.Postgres, mapping)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("cached", func(b *testing.B) {
+		c := teamperm.NewCache(db, 100)
+		b.ReportAllocs()
+		for b.Loop() {
+			m, err := c.Member(ctx, org, st.Member)
+			if err != nil {
+				b.Fatal(err)
+			}
+			request(b, m)
+		}
+	})
+	b.Run("compile-per-request", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			o, s, err := db.Load(ctx, org, st.Member)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m, err := teamperm.Compile(o, s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			request(b, m)
+		}
+	})
+}

@@ -133,14 +133,17 @@ type notification struct {
 	Revision uint64 `json:"revision,omitempty"`
 }
 
-// invalidate tells the process's own cache about a committed change.
+// invalidate tells the subscribed caches about a committed change.
 func (s *Store) invalidate(org, member teamperm.ID) {
-	switch inv := s.opts.Invalidate; {
-	case inv == nil:
-	case member.IsZero():
-		inv.InvalidateOrganization(org)
-	default:
-		inv.InvalidateMember(org, member)
+	s.mu.Lock()
+	subs := s.subs
+	s.mu.Unlock()
+	for _, inv := range subs {
+		if member.IsZero() {
+			inv.InvalidateOrganization(org)
+		} else {
+			inv.InvalidateMember(org, member)
+		}
 	}
 }
 
@@ -236,7 +239,7 @@ func (s *Store) AddMember(ctx context.Context, org teamperm.ID, st teamperm.Sett
 // [ErrNotFound]. Otherwise what teamperm.ApplyEdits refuses with.
 //
 // After the commit the process's own cache drops the target
-// ([Options.Invalidate]), and on PostgreSQL every process listening
+// ([Store.Subscribe]), and on PostgreSQL every process listening
 // ([Listen]) is notified.
 func (s *Store) ApplyEdits(ctx context.Context, actor *teamperm.Member, target teamperm.ID, ifRevision uint64, edits ...teamperm.Edit) (teamperm.Change, error) {
 	org := actor.Organization()

@@ -12,7 +12,7 @@
 // refused ([ErrConflict], HTTP 409); it appends the change to the log in
 // the same transaction, so that the log always replays to the stored state
 // ([Store.Verify]). After the commit it invalidates the process's own cache
-// ([Options.Invalidate]) and, on PostgreSQL, notifies every other process
+// ([Store.Subscribe]) and, on PostgreSQL, notifies every other process
 // (LISTEN/NOTIFY), whose [Listen] loop invalidates theirs.
 //
 // This package is a separate module, so that teamperm itself stays free of
@@ -30,6 +30,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
@@ -64,10 +65,6 @@ const DefaultChannel = "teamperm"
 
 // Options configure a [Store]. The zero value is fine.
 type Options struct {
-	// Invalidate, if not nil, is told about every change this store
-	// commits, right after the commit: the process's own cache, which
-	// then never serves a member this process has just changed.
-	Invalidate Invalidator
 	// Channel is the PostgreSQL notification channel the store notifies
 	// on and [Listen] listens to; "" means [DefaultChannel]. Stores
 	// sharing a database share a channel.
@@ -83,6 +80,19 @@ type Store struct {
 	own     bool // opened by Open...: Close closes db
 	dialect teamperm.Dialect
 	opts    Options
+
+	mu   sync.Mutex
+	subs []Invalidator
+}
+
+// Subscribe has inv told about every change this store commits, right
+// after the commit: the process's own [teamperm.Cache], which then never
+// serves a member this process has just changed. (Other processes learn
+// of it through [Listen].) It is safe for concurrent use.
+func (s *Store) Subscribe(inv Invalidator) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.subs = append(s.subs, inv)
 }
 
 //go:embed migrations/*.sql

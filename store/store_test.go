@@ -149,7 +149,8 @@ func TestStore(t *testing.T) {
 		t.Run(e.name, func(t *testing.T) {
 			ctx := context.Background()
 			cache := &recorder{}
-			s := e.open(t, store.Options{Invalidate: cache})
+			s := e.open(t, store.Options{})
+			s.Subscribe(cache)
 			seed(t, s, teamperm.PlanPro)
 			if _, err := s.CreateOrganization(ctx, org, teamperm.PlanFree); !errors.Is(err, store.ErrConflict) {
 				t.Errorf("creating it twice: %v, want ErrConflict", err)

@@ -238,9 +238,8 @@ func (s *SQLStore) Migrate(ctx context.Context) (created bool, err error) {
 			return false, err
 		}
 	}
-	// teamperm's tables, migrated by its store. Every change committed
-	// through it is passed on to the caches subscribed.
-	s.tp, err = tpstore.New(ctx, s.db, s.dialect, tpstore.Options{Invalidate: &s.subs, Now: s.now})
+	// teamperm's tables, migrated by its store.
+	s.tp, err = tpstore.New(ctx, s.db, s.dialect, tpstore.Options{Now: s.now})
 	return err == nil && n == 0, err
 }
 

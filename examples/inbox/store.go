@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/teamperm/teamperm"
@@ -268,7 +267,6 @@ type SQLStore struct {
 	schema  string // PostgreSQL's schema, for String
 	url     string // PostgreSQL's URL, for the listener
 	tp      *tpstore.Store
-	subs    subscribers
 	clock   func() time.Time // dates changes; nil is time.Now
 }
 
@@ -281,38 +279,7 @@ func (s *SQLStore) now() time.Time {
 	return time.Now()
 }
 
-// subscribers passes invalidations on to every cache subscribed.
-type subscribers struct {
-	mu   sync.Mutex
-	invs []tpstore.Invalidator
-}
-
-func (s *subscribers) each(f func(tpstore.Invalidator)) {
-	s.mu.Lock()
-	invs := slices.Clone(s.invs)
-	s.mu.Unlock()
-	for _, inv := range invs {
-		f(inv)
-	}
-}
-
-func (s *subscribers) InvalidateMember(org, member teamperm.ID) {
-	s.each(func(inv tpstore.Invalidator) { inv.InvalidateMember(org, member) })
-}
-
-func (s *subscribers) InvalidateOrganization(org teamperm.ID) {
-	s.each(func(inv tpstore.Invalidator) { inv.InvalidateOrganization(org) })
-}
-
-func (s *subscribers) InvalidateAll() {
-	s.each(func(inv tpstore.Invalidator) { inv.InvalidateAll() })
-}
-
-func (s *SQLStore) Subscribe(inv tpstore.Invalidator) {
-	s.subs.mu.Lock()
-	defer s.subs.mu.Unlock()
-	s.subs.invs = append(s.subs.invs, inv)
-}
+func (s *SQLStore) Subscribe(inv tpstore.Invalidator) { s.tp.Subscribe(inv) }
 
 // Load returns what teamperm compiles the member from.
 func (s *SQLStore) Load(ctx context.Context, org, member teamperm.ID) (teamperm.Organization, teamperm.Settings, error) {
