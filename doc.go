@@ -14,7 +14,9 @@
 // versioned), compiles them with [Compile] into an immutable [*Member] (once
 // per request, or once per cache entry keyed by [Member.Key], which names
 // the organisation's plan and revision as well as the member's settings
-// revision), and asks it:
+// revision: a [Cache] does that, loading members through the host's
+// [Loader], once per member under a burst of requests, and dropping what
+// the host invalidates), and asks it:
 //
 //   - [Member.Evaluate]: may this member do p at all? A bit test; it never
 //     allocates.

@@ -45,6 +45,9 @@ var (
 // state (features, revision) other than the one it was compiled for, for
 // example an actor compiled before a plan change: compile it again from the
 // current [Organization] and retry. HTTP: 409, or retry transparently.
+// A [Cache] returns it too when its [Loader] has only a state older than
+// the revisions a request asked for ([Cache.MemberAtLeast]), or one that
+// changed without a new revision.
 var ErrStaleMember = errors.New("member compiled for another organization state")
 
 // ErrInvalidMapping reports a [Mapping] that cannot render a scope: a
