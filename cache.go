@@ -123,7 +123,8 @@ type CacheStats struct {
 //
 // A Cache is safe for concurrent use. A lookup that hits ([Cache.Member],
 // [Cache.MemberAtLeast]) takes no lock and does not allocate; it costs a
-// few nanoseconds. Copying a Cache is not allowed; use a *Cache.
+// few nanoseconds. The zero Cache is not usable: make one with
+// [NewCache]; do not copy it.
 type Cache struct {
 	loader Loader
 	size   int
