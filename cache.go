@@ -257,7 +257,13 @@ func (c *Cache) hashText(org, member ID) uint64 {
 // lookup returns the cached member for (org, member), or nil. It takes no
 // lock and does not allocate.
 func (c *Cache) lookup(org, member ID) *Member {
-	h := c.hash(org, member)
+	var h uint64
+	if len(org.s)|len(member.s) == 0 { // c.hash, inlined
+		h = (uint64(org.n)*c.intKey[0] ^ uint64(member.n)) * c.intKey[1]
+		h ^= h >> 29
+	} else {
+		h = c.hashText(org, member)
+	}
 	t := c.table.Load()
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		e := t.slots[i].Load()
@@ -633,4 +639,55 @@ func (c *Cache) Stats() CacheStats {
 		Invalidations: c.invals.Load(),
 		Entries:       c.Len(),
 	}
+}
+
+// CheckLoader checks that l keeps the [Loader] contract, for a host's own
+// tests of its loader against its real database: it loads member of org
+// (which must exist) and missing (which must not), from several goroutines
+// at once, and reports every violation it finds, joined with
+// [errors.Join], or nil. It checks that a load returns the organisation
+// and member asked for, settings that compile, the same state or a newer
+// one when loaded again, from any goroutine; and that a member that does
+// not exist is an error.
+func CheckLoader(ctx context.Context, l Loader, org, member, missing ID) error {
+	var errs []error
+	o, s, err := l.Load(ctx, org, member)
+	if err != nil {
+		return fmt.Errorf("teamperm: CheckLoader: loading member %v of organization %v: %w", member, org, err)
+	}
+	if o.ID != org || s.Member != member {
+		errs = append(errs, fmt.Errorf("teamperm: CheckLoader: asked for member %v of organization %v, got member %v of %v", member, org, s.Member, o.ID))
+	}
+	if _, err := Compile(o, s); err != nil {
+		errs = append(errs, fmt.Errorf("teamperm: CheckLoader: the loaded settings do not compile: %w", err))
+	}
+	const n = 8
+	results := make(chan error, n)
+	for range n {
+		go func() {
+			o2, s2, err := l.Load(ctx, org, member)
+			switch {
+			case err != nil:
+				results <- fmt.Errorf("teamperm: CheckLoader: loading again, concurrently: %w", err)
+			case o2.Revision < o.Revision || s2.Revision < s.Revision:
+				results <- fmt.Errorf("teamperm: CheckLoader: loading again returned revisions %d/%d, older than the first load's %d/%d",
+					o2.Revision, s2.Revision, o.Revision, s.Revision)
+			case o2.ID != org || s2.Member != member:
+				results <- fmt.Errorf("teamperm: CheckLoader: loading again, concurrently, returned member %v of %v", s2.Member, o2.ID)
+			default:
+				results <- nil
+			}
+		}()
+	}
+	seen := map[string]bool{}
+	for range n {
+		if err := <-results; err != nil && !seen[err.Error()] {
+			seen[err.Error()] = true
+			errs = append(errs, err)
+		}
+	}
+	if _, _, err := l.Load(ctx, org, missing); err == nil {
+		errs = append(errs, fmt.Errorf("teamperm: CheckLoader: member %v of organization %v should not exist, and loading it is no error", missing, org))
+	}
+	return errors.Join(errs...)
 }

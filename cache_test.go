@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -794,4 +795,26 @@ func BenchmarkRequestPath(b *testing.B) {
 			request(b, m)
 		}
 	})
+}
+
+func TestCheckLoader(t *testing.T) {
+	ctx := context.Background()
+	db := twoMembers()
+	db.setMember(cacheOrg, teamperm.Settings{Member: alice, Role: teamperm.RoleMember, Instances: teamperm.Only(teamperm.IntID(3), teamperm.IntID(4))})
+	if err := teamperm.CheckLoader(ctx, db, cacheOrg, alice, teamperm.IntID(404)); err != nil {
+		t.Errorf("a good loader: %v", err)
+	}
+	// A loader that finds anyone, answers for another member, and goes
+	// back in time.
+	var calls atomic.Uint64
+	bad := teamperm.LoaderFunc(func(ctx context.Context, org, member teamperm.ID) (teamperm.Organization, teamperm.Settings, error) {
+		rev := 10 - calls.Add(1)
+		return teamperm.Organization{ID: org, Features: teamperm.FineGrained, Revision: rev}, teamperm.Settings{Member: bob, Role: teamperm.RoleMember}, nil
+	})
+	err := teamperm.CheckLoader(ctx, bad, cacheOrg, alice, teamperm.IntID(404))
+	for _, want := range []string{"got member 8", "older than the first load", "should not exist"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("a bad loader: %v; want it to say %q", err, want)
+		}
+	}
 }

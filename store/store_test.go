@@ -415,3 +415,16 @@ func randomEdits(r *mrand.Rand) []teamperm.Edit {
 	}
 	return out
 }
+
+// TestLoaderContract: the store keeps the teamperm.Loader contract.
+func TestLoaderContract(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			s := e.open(t, store.Options{})
+			seed(t, s, teamperm.PlanPro)
+			if err := teamperm.CheckLoader(context.Background(), s, org, member, teamperm.StringID("nobody")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
