@@ -62,6 +62,21 @@ func escalationUniverse(org teamperm.ID, team []teamperm.Settings) ([]teamperm.R
 		people = append(people, s.Member)
 	}
 	recs := exhaustiveRecords(org, instances, people, pipelines)
+	// R19: records on several instances, every pair of the instances in
+	// play, so that the classes' claim (a record on several instances adds
+	// no class) is checked too.
+	for k := range teamperm.Kinds() {
+		if !k.IsInstanceBound() {
+			continue
+		}
+		for i, a := range instances {
+			for _, b := range instances[i+1:] {
+				for _, who := range people[:min(3, len(people))] {
+					recs = append(recs, teamperm.Record{Kind: k, Organization: org, Instances: teamperm.IDSetOf(a, b), Assignee: who})
+				}
+			}
+		}
+	}
 	for k := range teamperm.Kinds() {
 		recs = append(recs, teamperm.Record{Kind: k, Organization: orgPool[2], Instance: instancePool[0], Assignee: people[1]},
 			teamperm.Record{Kind: k, Instance: instancePool[0], Assignee: people[1]})

@@ -1,6 +1,7 @@
 package teamperm_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/teamperm/teamperm"
@@ -86,6 +87,18 @@ func genRecord(t *rapid.T, org teamperm.ID, s teamperm.Settings) teamperm.Record
 		Creator:     nearID(t, memberPool, []teamperm.ID{s.Member}, "creator"),
 		CreatorKind: teamperm.CreatorKind(rapid.IntRange(0, 2).Draw(t, "creatorKind")),
 		Pipeline:    nearID(t, pipelinePool, s.Pipelines.IDs, "pipeline"),
+	}
+	// R19: now and then a record on several instances, NULLs and
+	// duplicates among them.
+	if rapid.IntRange(0, 3).Draw(t, "multiInstance") == 0 {
+		var more []teamperm.ID
+		for i := range rapid.IntRange(0, 3).Draw(t, "moreInstances") {
+			more = append(more, nearID(t, instancePool, s.Instances.IDs, fmt.Sprintf("more%d", i)))
+		}
+		r.Instances = teamperm.IDSetOf(more...)
+		if rapid.Bool().Draw(t, "onlyInstances") {
+			r.Instance = teamperm.ID{}
+		}
 	}
 	switch rapid.IntRange(0, 9).Draw(t, "recordOrg") {
 	case 0:
@@ -175,14 +188,19 @@ func toRefRecord(r teamperm.Record) refRecord {
 	default:
 		ck = "invalid " + r.CreatorKind.String() // no legacy: matches nothing
 	}
+	var more []string
+	for id := range r.Instances.All() {
+		more = append(more, refID(id))
+	}
 	return refRecord{
-		Kind:        kind,
-		Org:         refID(r.Organization),
-		Instance:    refID(r.Instance),
-		Assignee:    refID(r.Assignee),
-		Creator:     refID(r.Creator),
-		CreatorKind: ck,
-		Pipeline:    refID(r.Pipeline),
+		Kind:          kind,
+		MoreInstances: more,
+		Org:           refID(r.Organization),
+		Instance:      refID(r.Instance),
+		Assignee:      refID(r.Assignee),
+		Creator:       refID(r.Creator),
+		CreatorKind:   ck,
+		Pipeline:      refID(r.Pipeline),
 	}
 }
 
