@@ -14,10 +14,14 @@ const (
 	// KeyInt: integer keys ([IntID]); bound as int64.
 	KeyInt KeyKind = iota + 1
 	// KeyString: text keys ([StringID]); bound as string and compared
-	// byte for byte, also under MySQL's case-insensitive collations.
+	// byte for byte in every dialect (R18), whatever the column's
+	// collation: case- and space-insensitive ones (MySQL's defaults,
+	// SQLite's NOCASE and RTRIM, PostgreSQL's citext and nondeterministic
+	// ICU collations) included.
 	KeyString
-	// KeyUUID: UUID keys ([UUIDID]); bound in canonical text form, which
-	// PostgreSQL's uuid columns and text columns alike accept.
+	// KeyUUID: UUID keys ([UUIDID]); bound in canonical lower-case text
+	// form, which PostgreSQL's uuid columns and text columns alike accept,
+	// and compared byte for byte as text keys are.
 	KeyUUID
 
 	numKeyKinds = iota + 1
