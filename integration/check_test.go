@@ -266,7 +266,8 @@ func TestCheckScopeUUIDAsText(t *testing.T) {
 // CheckScope returns nil, yet a support agent (only assigned chats) is
 // shown conversations it created but that are assigned to a colleague.
 // Only the host's own Records (from its models, not from the mapping) can
-// catch that: the test compares against them.
+// catch that: the test compares against them, as CheckRows does (see
+// TestCheckRows).
 func TestCheckScopeCannotSeeSwappedColumns(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
