@@ -271,7 +271,9 @@ func scanID(c Column, v any) (ID, error) {
 // It returns every violation, joined with [errors.Join], or nil. The
 // synthetic keys are integers from 7,700,000,000,000, text keys starting
 // with "tpcheck-", and UUIDs 7e7e7e7e-...; Insert must store them as given
-// (creating the rows they refer to, if its schema has foreign keys). d's
+// (creating the rows they refer to, if its schema has foreign keys), or
+// return a nil key and no error for a record its schema cannot hold (a
+// NULL in a NOT NULL column), which CheckRows then leaves out. d's
 // placeholders are used for the checker's own queries.
 //
 // CheckRows is for the host's tests. It does not import package testing.
@@ -320,6 +322,9 @@ func CheckRows(ctx context.Context, db *sql.DB, d Dialect, t Table) error {
 		key, err := t.Insert(ctx, tx, rec)
 		if err != nil {
 			return fmt.Errorf("teamperm: CheckRows: Insert(%+v): %w", rec, err)
+		}
+		if key == nil {
+			continue // the host's schema cannot hold r (a NULL in a NOT NULL column)
 		}
 		k := keyString(key)
 		if _, dup := byKey[k]; dup {

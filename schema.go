@@ -32,8 +32,10 @@ type Table struct {
 	Key string
 	// Insert writes the row of record r with the host's own code (its
 	// models, its INSERT, the rows r refers to when foreign keys ask for
-	// them) within tx, and returns the row's Key. CheckRows calls it;
-	// CheckSchema does not need it.
+	// them) within tx, and returns the row's Key; a nil key and no error
+	// for a record the schema cannot hold (a NULL in a NOT NULL column),
+	// which CheckRows leaves out. CheckRows calls it; CheckSchema does not
+	// need it.
 	Insert func(ctx context.Context, tx *sql.Tx, r Record) (key any, err error)
 	// Record, if set, is the host's own conversion of the row whose Key is
 	// key, read within tx, into a Record (what it passes to
