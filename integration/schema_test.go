@@ -183,7 +183,6 @@ func TestCheckSchemaNullableCreatorKind(t *testing.T) {
 type hostTable struct {
 	db    *testDB
 	name  string
-	cols  []string // the columns of fields, in fieldCols order
 	next  atomic.Int64
 	buggy bool // Record reads a NULL assignee as the key 0
 }
