@@ -14,10 +14,14 @@ const (
 	// KeyInt: integer keys ([IntID]); bound as int64.
 	KeyInt KeyKind = iota + 1
 	// KeyString: text keys ([StringID]); bound as string and compared
-	// byte for byte, also under MySQL's case-insensitive collations.
+	// byte for byte in every dialect (R18), whatever the column's
+	// collation: case- and space-insensitive ones (MySQL's defaults,
+	// SQLite's NOCASE and RTRIM, PostgreSQL's citext and nondeterministic
+	// ICU collations) included.
 	KeyString
-	// KeyUUID: UUID keys ([UUIDID]); bound in canonical text form, which
-	// PostgreSQL's uuid columns and text columns alike accept.
+	// KeyUUID: UUID keys ([UUIDID]); bound in canonical lower-case text
+	// form, which PostgreSQL's uuid columns and text columns alike accept,
+	// and compared byte for byte as text keys are.
 	KeyUUID
 
 	numKeyKinds = iota + 1
@@ -184,4 +188,56 @@ func countByte(s string, b byte) int {
 		}
 	}
 	return n
+}
+
+// AppendColumns appends to dst the mapped columns of m, quoted for d and
+// separated by commas, for the SELECT list of a query whose rows
+// [Mapping.Record] turns into Records: the organisation (unless
+// SingleTenant), then every other mapped field in [Field] order. Unmapped
+// fields are left out. It fails, appending nothing, for a column name that
+// is not an identifier.
+func (m Mapping) AppendColumns(dst []byte, d Dialect) ([]byte, error) {
+	cols, err := m.checkColumns()
+	if err != nil {
+		return dst, err
+	}
+	r := renderer{d: d, b: dst}
+	for i, c := range cols {
+		if i > 0 {
+			r.b = append(r.b, ", "...)
+		}
+		r.ident(c.col.Name)
+	}
+	return r.b, nil
+}
+
+// Record returns the record of kind k that a row stands for, from the
+// values scanned from the columns [Mapping.AppendColumns] wrote, in that
+// order (into *any, as database/sql's drivers give them): it is the
+// conversion a host would otherwise write by hand, and the one
+// [CheckScope] reads rows with.
+//
+// A NULL is the zero [ID]. An integer column's value may come as an
+// integer or as its decimal text, a UUID column's as the 16 bytes or the
+// canonical lower-case text; anything else is an error wrapping
+// [ErrInvalidMapping], as is a text key that comes as an integer. A
+// creator-kind value that is none of the mapped CreatorKindValues is an
+// invalid CreatorKind, which nothing matches. With SingleTenant, the
+// record's Organization is left zero: set it to the database's
+// organisation.
+func (m Mapping) Record(k Kind, values []any) (Record, error) {
+	cols, err := m.checkColumns()
+	if err != nil {
+		return Record{}, err
+	}
+	if len(values) != len(cols) {
+		return Record{}, fmt.Errorf("teamperm: %d values for the %d mapped columns: %w", len(values), len(cols), ErrInvalidMapping)
+	}
+	rec := Record{Kind: k}
+	for i, c := range cols {
+		if err := setField(&rec, c, values[i], &m); err != nil {
+			return Record{}, err
+		}
+	}
+	return rec, nil
 }

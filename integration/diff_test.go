@@ -147,7 +147,11 @@ func nearID(t *rapid.T, pool, near []teamperm.ID, label string) teamperm.ID {
 
 func genWorld(t *rapid.T) world {
 	key := rapid.SampledFrom(keyKinds).Draw(t, "key")
-	p := keyPools[key]
+	return genWorldOf(t, key, keyPools[key])
+}
+
+// genWorldOf draws a world whose keys are of kind key, from pool p.
+func genWorldOf(t *rapid.T, key teamperm.KeyKind, p keyPool) world {
 	w := world{key: key, opts: mappingOpts{
 		key:       key,
 		qualified: rapid.Bool().Draw(t, "qualified"),
