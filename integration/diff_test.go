@@ -159,6 +159,13 @@ func genWorldOf(t *rapid.T, key teamperm.KeyKind, p keyPool) world {
 		ckInt:     rapid.Bool().Draw(t, "ckInt"),
 	}}
 	orgs := rapid.SliceOfNDistinct(rapid.SampledFrom(p.orgs), 3, 3, func(id teamperm.ID) teamperm.ID { return id }).Draw(t, "orgs")
+	// IntID(0) is no organisation to compile a member for (R17), but rows
+	// may carry it: keep it as the third, memberless organisation.
+	for i := range orgs[:2] {
+		if orgs[i] == teamperm.IntID(0) {
+			orgs[i], orgs[2] = orgs[2], orgs[i]
+		}
+	}
 	var ids, instances, pipelines []teamperm.ID
 	for i, org := range orgs[:2] {
 		plan := rapid.SampledFrom(plans).Draw(t, fmt.Sprintf("plan%d", i))
