@@ -2,6 +2,7 @@ package teamperm
 
 import (
 	"fmt"
+	"strings"
 )
 
 // A KeyKind is the type of the host's keys in a column: integers, text or
@@ -86,6 +87,13 @@ type Mapping struct {
 	Creator  Column // the member who created the deal
 	Pipeline Column // the deal's pipeline
 
+	// Instances is the link table of records on several instances (R19),
+	// such as contact_instances(contact_id, instance_id); optional. With
+	// it, a record's instances are the Instance column's (when mapped)
+	// and those of its rows in the link table, and an instance condition
+	// renders as an EXISTS subquery on the link table.
+	Instances InstanceLink
+
 	// CreatorKind is the column saying who created a deal: NULL for a
 	// legacy deal, CreatorMember or CreatorAutomation otherwise. Its Key is
 	// ignored.
@@ -94,6 +102,65 @@ type Mapping struct {
 	// CreatorMember and CreatorAutomation: strings, or integers (int64).
 	// Zero values mean "member" and "automation".
 	CreatorKindValues struct{ Member, Automation any }
+}
+
+// An InstanceLink maps a link table that puts a record on several WhatsApp
+// instances (R19): one row for each (record, instance) pair. An instance
+// condition renders as
+//
+//	EXISTS (SELECT 1 FROM contact_instances AS teamperm_link
+//	        WHERE teamperm_link.contact_id = c.id AND teamperm_link.instance_id IN (...))
+//
+// so an index on the link table's (record, instance) columns serves it.
+// The zero InstanceLink is no link table.
+type InstanceLink struct {
+	// Table is the link table, optionally schema-qualified
+	// ("contact_instances", "crm.contact_instances").
+	Table string
+	// Record is the link table's column that refers to the record
+	// ("contact_id"), unqualified.
+	Record Column
+	// Instance is the link table's instance column ("instance_id"),
+	// unqualified; its Key is the kind of the instance keys.
+	Instance Column
+	// Key is the record's own key column in the list query, the one
+	// Record refers to, qualified by its table or alias ("c.id"), so that
+	// it cannot be read as a column of the link table.
+	Key Column
+}
+
+// linkAlias is the link table's alias in the EXISTS subquery.
+const linkAlias = "teamperm_link"
+
+// IsZero reports whether l maps no link table.
+func (l InstanceLink) IsZero() bool { return l == InstanceLink{} }
+
+// validate checks the link's names and key kinds.
+func (l InstanceLink) validate() error {
+	bad := func(what, name, want string) error {
+		return fmt.Errorf("teamperm: instance link %s %q: %s: %w", what, name, want, ErrInvalidMapping)
+	}
+	if err := validIdent(l.Table); err != nil || countByte(l.Table, '.') > 1 {
+		return bad("table", l.Table, "want a table name such as contact_instances")
+	}
+	for _, c := range []struct {
+		what string
+		col  Column
+	}{{"record column", l.Record}, {"instance column", l.Instance}} {
+		if err := validIdent(c.col.Name); err != nil || countByte(c.col.Name, '.') > 0 {
+			return bad(c.what, c.col.Name, "want an unqualified column name such as contact_id")
+		}
+		if c.col.Key == 0 || c.col.Key >= numKeyKinds {
+			return bad(c.what, c.col.Name, "no key kind")
+		}
+	}
+	if err := validIdent(l.Key.Name); err != nil || countByte(l.Key.Name, '.') == 0 || strings.HasPrefix(l.Key.Name, linkAlias+".") {
+		return bad("key column", l.Key.Name, "want the record's key qualified by its table or alias, such as c.id")
+	}
+	if l.Key.Key != l.Record.Key {
+		return bad("key column", l.Key.Name, fmt.Sprintf("holds keys of kind %s, the link's record column of kind %s", l.Key.Key, l.Record.Key))
+	}
+	return nil
 }
 
 // column returns the column of f, or an error naming f.

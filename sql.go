@@ -232,18 +232,63 @@ func (r *renderer) keyColumn(node string, f Field) (Column, error) {
 }
 
 func (r *renderer) eq(f Eq) error {
-	c, err := r.keyColumn("Eq", f.Field)
-	if err != nil {
+	return r.onColumns("Eq", f.Field, func(c Column) error {
+		if err := checkKey(c, f.Field, f.Value); err != nil {
+			return err
+		}
+		v := f.arg
+		if v == nil {
+			v = boxID(f.Value)
+		}
+		r.compare(c, v)
+		return nil
+	})
+}
+
+// onColumns renders a condition on field f with cond, which writes it for
+// one column: on f's column, or, for the instance field of a mapping with
+// an instance link (R19), on the Instance column (if mapped) OR on the
+// link table's instance column inside an EXISTS subquery.
+func (r *renderer) onColumns(node string, f Field, cond func(Column) error) error {
+	link := r.m.Instances
+	if f != FieldInstance || link.IsZero() {
+		c, err := r.keyColumn(node, f)
+		if err != nil {
+			return err
+		}
+		return cond(c)
+	}
+	if err := link.validate(); err != nil {
 		return err
 	}
-	if err := checkKey(c, f.Field, f.Value); err != nil {
+	main := r.m.Instance.Name != ""
+	if main {
+		c, err := r.keyColumn(node, f)
+		if err != nil {
+			return err
+		}
+		r.b = append(r.b, '(')
+		if err := cond(c); err != nil {
+			return err
+		}
+		r.b = append(r.b, " OR "...)
+	}
+	r.b = append(r.b, "EXISTS (SELECT 1 FROM "...)
+	r.ident(link.Table)
+	r.b = append(r.b, " AS "...)
+	r.ident(linkAlias)
+	r.b = append(r.b, " WHERE "...)
+	r.ident(linkAlias + "." + link.Record.Name)
+	r.b = append(r.b, " = "...)
+	r.ident(link.Key.Name)
+	r.b = append(r.b, " AND "...)
+	if err := cond(Column{Name: linkAlias + "." + link.Instance.Name, Key: link.Instance.Key}); err != nil {
 		return err
 	}
-	v := f.arg
-	if v == nil {
-		v = boxID(f.Value)
+	r.b = append(r.b, ')')
+	if main {
+		r.b = append(r.b, ')')
 	}
-	r.compare(c, v)
 	return nil
 }
 
@@ -313,10 +358,11 @@ func (r *renderer) exact(name string) {
 }
 
 func (r *renderer) in(f In) error {
-	c, err := r.keyColumn("In", f.Field)
-	if err != nil {
-		return err
-	}
+	return r.onColumns("In", f.Field, func(c Column) error { return r.inColumn(c, f) })
+}
+
+// inColumn writes f on column c.
+func (r *renderer) inColumn(c Column, f In) error {
 	for _, id := range f.Values {
 		if err := checkKey(c, f.Field, id); err != nil {
 			return err
