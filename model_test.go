@@ -67,7 +67,7 @@ func genSettings(t *rapid.T) teamperm.Settings {
 	return teamperm.Settings{
 		Member:            rapid.SampledFrom(memberPool).Draw(t, "member"),
 		Role:              teamperm.Role(rapid.IntRange(1, 3).Draw(t, "role")),
-		Revision:          rapid.Uint64Max(math.MaxUint64 - 1).Draw(t, "revision"), // the last revision takes no edit
+		Revision:          rapid.Uint64Max(math.MaxUint64-1).Draw(t, "revision"), // the last revision takes no edit
 		Grants:            genPermissionSet(t, "grant"),
 		Denies:            genPermissionSet(t, "deny"),
 		Instances:         genAccess(t, instancePool, "instances"),
