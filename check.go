@@ -25,7 +25,9 @@ type Querier interface {
 // writes it ("conversations c", or "messages m JOIN conversations c ON
 // c.id = m.conversation_id"); it is the host's own SQL, trusted as such.
 // m maps the record's fields to columns of from. CheckScope reads every
-// mapped column of every row, builds the [Record] the row stands for
+// mapped column of every row (and, with an instance link, the whole link
+// table, for each record's [Record.Instances]), builds the [Record] the
+// row stands for
 // (a NULL is the zero [ID]; a creator kind that is none of the mapped
 // values is an invalid CreatorKind, which nothing matches), and compares.
 //
@@ -47,6 +49,13 @@ func CheckScope(ctx context.Context, db Querier, d Dialect, from string, m Mappi
 	if err != nil {
 		return err
 	}
+	var link map[ID][]ID // record key -> its instances in the link table (R19)
+	if !m.Instances.IsZero() {
+		if link, err = queryLink(ctx, db, d, m.Instances); err != nil {
+			return err
+		}
+		cols = append(cols, checkColumn{field: 0, col: m.Instances.Key})
+	}
 	sel := []byte("SELECT ")
 	r := renderer{d: d, m: &m}
 	for i, c := range cols {
@@ -59,11 +68,11 @@ func CheckScope(ctx context.Context, db Querier, d Dialect, from string, m Mappi
 	sel = append(sel, " FROM "...)
 	sel = append(sel, from...)
 
-	all, err := queryRecords(ctx, db, string(sel), nil, cols, k, member.Organization(), &m)
+	all, err := queryRecords(ctx, db, string(sel), nil, cols, k, member.Organization(), &m, link)
 	if err != nil {
 		return err
 	}
-	scoped, err := queryRecords(ctx, db, string(sel)+" WHERE "+string(where), args, cols, k, member.Organization(), &m)
+	scoped, err := queryRecords(ctx, db, string(sel)+" WHERE "+string(where), args, cols, k, member.Organization(), &m, link)
 	if err != nil {
 		return err
 	}
@@ -117,7 +126,55 @@ func (m *Mapping) checkColumns() ([]checkColumn, error) {
 	return cols, nil
 }
 
-func queryRecords(ctx context.Context, db Querier, query string, args []any, cols []checkColumn, k Kind, org ID, m *Mapping) (map[Record]int, error) {
+// queryLink reads the whole link table: each record key's instances.
+func queryLink(ctx context.Context, db Querier, d Dialect, l InstanceLink) (map[ID][]ID, error) {
+	if err := l.validate(); err != nil {
+		return nil, err
+	}
+	r := renderer{d: d, b: []byte("SELECT ")}
+	r.ident(linkAlias + "." + l.Record.Name)
+	r.b = append(r.b, ", "...)
+	r.ident(linkAlias + "." + l.Instance.Name)
+	r.b = append(r.b, " FROM "...)
+	r.ident(l.Table)
+	r.b = append(r.b, " AS "...)
+	r.ident(linkAlias)
+	rows, err := db.QueryContext(ctx, string(r.b))
+	if err != nil {
+		return nil, fmt.Errorf("teamperm: CheckScope: %s: %w", r.b, err)
+	}
+	defer rows.Close()
+	out := map[ID][]ID{}
+	for rows.Next() {
+		var rec, inst any
+		if err := rows.Scan(&rec, &inst); err != nil {
+			return nil, fmt.Errorf("teamperm: CheckScope: %w", err)
+		}
+		key, err := scanID(l.Record, asText(rec))
+		if err != nil {
+			return nil, err
+		}
+		id, err := scanID(l.Instance, asText(inst))
+		if err != nil {
+			return nil, err
+		}
+		out[key] = append(out[key], id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("teamperm: CheckScope: %w", err)
+	}
+	return out, nil
+}
+
+// asText turns the []byte a driver scans text into a string.
+func asText(v any) any {
+	if b, ok := v.([]byte); ok {
+		return string(b)
+	}
+	return v
+}
+
+func queryRecords(ctx context.Context, db Querier, query string, args []any, cols []checkColumn, k Kind, org ID, m *Mapping, link map[ID][]ID) (map[Record]int, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("teamperm: CheckScope: %s: %w", query, err)
@@ -138,6 +195,14 @@ func queryRecords(ctx context.Context, db Querier, query string, args []any, col
 			rec.Organization = org
 		}
 		for i, c := range cols {
+			if c.field == 0 { // the record's key, for its instances in the link table
+				key, err := scanID(c.col, asText(vals[i]))
+				if err != nil {
+					return nil, err
+				}
+				rec.Instances = IDSetOf(link[key]...)
+				continue
+			}
 			if err := setField(&rec, c, vals[i], m); err != nil {
 				return nil, err
 			}

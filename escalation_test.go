@@ -118,7 +118,7 @@ func narrower(before, after access, n int) bool {
 // settings that do not compile.
 func genTeamMember(t *rapid.T, id teamperm.ID) teamperm.Settings {
 	s := genSettings(t)
-	s.Member = id
+	s.Member, s.Revision = id, s.Revision%1000 // far from the last revision, which takes no edit
 	if s.Role == teamperm.RoleOwner {
 		s.Role = teamperm.RoleAdmin
 	}

@@ -105,14 +105,25 @@ type Mapping struct {
 }
 
 // An InstanceLink maps a link table that puts a record on several WhatsApp
-// instances (R19): one row for each (record, instance) pair. An instance
-// condition renders as
+// instances (R19): one row for each (record, instance) pair. With integer
+// record keys (and in SQLite) an instance condition renders as
 //
 //	EXISTS (SELECT 1 FROM contact_instances AS teamperm_link
 //	        WHERE teamperm_link.contact_id = c.id AND teamperm_link.instance_id IN (...))
 //
-// so an index on the link table's (record, instance) columns serves it.
-// The zero InstanceLink is no link table.
+// served by an index on the link table's (record, instance) or (instance,
+// record) columns. With text or UUID record keys in PostgreSQL and MySQL
+// it renders as two uncorrelated INs
+//
+//	(c.id IN (SELECT teamperm_link.contact_id FROM contact_instances AS teamperm_link WHERE ...)
+//	 AND c.id <as bytes> IN (SELECT teamperm_link.contact_id <as bytes> FROM ... WHERE ...))
+//
+// since a correlated subquery lets an engine cache its answer per record
+// key under the key's collation (MariaDB's subquery cache answers "IT'S"
+// with the answer for "it's"), and keys compare byte for byte (R18); the
+// first IN lets an index on c.id serve a semi-join. An index on the link
+// table's (instance, record) columns serves the subqueries. The zero
+// InstanceLink is no link table.
 type InstanceLink struct {
 	// Table is the link table, optionally schema-qualified
 	// ("contact_instances", "crm.contact_instances").
@@ -291,7 +302,8 @@ func (m Mapping) AppendColumns(dst []byte, d Dialect) ([]byte, error) {
 // creator-kind value that is none of the mapped CreatorKindValues is an
 // invalid CreatorKind, which nothing matches. With SingleTenant, the
 // record's Organization is left zero: set it to the database's
-// organisation.
+// organisation. With an instance link ([Mapping.Instances]), Record does
+// not read the link table: set the record's Instances from it yourself.
 func (m Mapping) Record(k Kind, values []any) (Record, error) {
 	cols, err := m.checkColumns()
 	if err != nil {

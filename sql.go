@@ -273,19 +273,54 @@ func (r *renderer) onColumns(node string, f Field, cond func(Column) error) erro
 		}
 		r.b = append(r.b, " OR "...)
 	}
-	r.b = append(r.b, "EXISTS (SELECT 1 FROM "...)
-	r.ident(link.Table)
-	r.b = append(r.b, " AS "...)
-	r.ident(linkAlias)
-	r.b = append(r.b, " WHERE "...)
-	r.ident(linkAlias + "." + link.Record.Name)
-	r.b = append(r.b, " = "...)
-	r.ident(link.Key.Name)
-	r.b = append(r.b, " AND "...)
-	if err := cond(Column{Name: linkAlias + "." + link.Instance.Name, Key: link.Instance.Key}); err != nil {
-		return err
+	linkCol := Column{Name: linkAlias + "." + link.Instance.Name, Key: link.Instance.Key}
+	if link.Key.Key != KeyInt && r.d.base() != SQLite {
+		// Text keys in PostgreSQL and MySQL: uncorrelated INs, one under
+		// the key column's own collation (so that an index on it serves a
+		// semi-join) and one over the keys as bytes. A correlated
+		// subquery would let the engine cache its answer per outer key
+		// under the column's collation (MariaDB's subquery cache does:
+		// the answer for "it's" is reused for "IT'S"), which R18 forbids.
+		r.b = append(r.b, '(')
+		for i, exact := range []bool{false, true} {
+			if i > 0 {
+				r.b = append(r.b, " AND "...)
+			}
+			r.keyExpr(link.Key.Name, exact)
+			r.b = append(r.b, " IN (SELECT "...)
+			r.keyExpr(linkAlias+"."+link.Record.Name, exact)
+			r.b = append(r.b, " FROM "...)
+			r.ident(link.Table)
+			r.b = append(r.b, " AS "...)
+			r.ident(linkAlias)
+			r.b = append(r.b, " WHERE "...)
+			if err := cond(linkCol); err != nil {
+				return err
+			}
+			r.b = append(r.b, ')')
+		}
+		r.b = append(r.b, ')')
+	} else {
+		r.b = append(r.b, "EXISTS (SELECT 1 FROM "...)
+		r.ident(link.Table)
+		r.b = append(r.b, " AS "...)
+		r.ident(linkAlias)
+		r.b = append(r.b, " WHERE "...)
+		if link.Key.Key == KeyInt {
+			r.ident(linkAlias + "." + link.Record.Name)
+			r.b = append(r.b, " = "...)
+			r.ident(link.Key.Name)
+		} else { // SQLite: both sides under the BINARY collation
+			r.exact(linkAlias + "." + link.Record.Name)
+			r.b = append(r.b, " = "...)
+			r.exact(link.Key.Name)
+		}
+		r.b = append(r.b, " AND "...)
+		if err := cond(linkCol); err != nil {
+			return err
+		}
+		r.b = append(r.b, ')')
 	}
-	r.b = append(r.b, ')')
 	if main {
 		r.b = append(r.b, ')')
 	}
@@ -335,6 +370,15 @@ func (r *renderer) compare(c Column, v any) {
 	r.ident(c.Name)
 	r.b = append(r.b, " = "...)
 	r.arg(v)
+}
+
+// keyExpr writes the column as it is, or as [renderer.exact] writes it.
+func (r *renderer) keyExpr(name string, exact bool) {
+	if exact {
+		r.exact(name)
+		return
+	}
+	r.ident(name)
 }
 
 // exact writes the column as the dialect compares text byte for byte:

@@ -25,6 +25,7 @@ import (
 var explainRows = map[teamperm.Dialect]int{teamperm.Postgres: 20_000, teamperm.MySQL: 20_000, teamperm.SQLite: 2_000}
 
 const (
+	explainKeyBase   = 100_000 // records' own keys: explainKeyBase + rid
 	explainOrgs      = 4
 	explainInstances = 1600 // 400 per organisation
 	explainMembers   = 500
@@ -54,6 +55,7 @@ func explainTableDecl(t *testing.T, db *testDB, key teamperm.KeyKind, decl strin
 		org := r.IntN(explainOrgs)
 		rows[i] = row{
 			rid:      int64(i + 1),
+			id:       keyID(key, explainKeyBase+i+1), // the record's own key, for link tables
 			kind:     teamperm.KindDeal,
 			org:      keyID(key, 1+org),
 			instance: keyID(key, 1000+org*explainInstances/explainOrgs+r.IntN(explainInstances/explainOrgs)),
