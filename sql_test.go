@@ -382,6 +382,9 @@ func renderLaws(t *rapid.T) {
 		Organization: col("org"), Instance: col("instance"), Assignee: col("assignee"),
 		Creator: col("creator"), Pipeline: col("pipeline"), CreatorKind: col("creatorKind"),
 	}
+	if rapid.Bool().Draw(t, "link") { // R19: a link table, names as hostile as the columns'
+		m.Instances = teamperm.InstanceLink{Table: name("linkTable"), Record: col("linkRecord"), Instance: col("linkInstance"), Key: col("linkKey")}
+	}
 	prefix := rapid.IntRange(0, 3).Draw(t, "hostArgs")
 	hostArgs := make([]any, prefix)
 	frag, args, err := teamperm.AppendSQL([]byte("x"), hostArgs, d, m, f)
