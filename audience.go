@@ -212,9 +212,9 @@ func (a *Audience) ask(dst []Decision, idx []int32, p Permission, r *Record, ins
 		}
 		var d Decision
 		if p == 0 {
-			d = m.Visible(*r)
+			d = m.visibleDecision(r)
 		} else {
-			d = m.EvaluateRecord(p, *r)
+			d = m.evaluateRecord(p, r)
 		}
 		if d.Allowed() {
 			dst = append(dst, d)

@@ -125,7 +125,7 @@ func audienceTeam(tb testing.TB, n int) (*teamperm.Audience, teamperm.Record) {
 		case i%2 == 0:
 			s.OnlyAssignedChats = true
 		default:
-			s.Instances = teamperm.Only(teamperm.IntID(int64(i % instances)))
+			s.Instances = teamperm.Only(teamperm.IntID(int64((i / 2) % instances)))
 		}
 		members = append(members, mustCompile(tb, org, s))
 	}

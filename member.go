@@ -266,11 +266,14 @@ func (m *Member) Evaluate(p Permission) Decision {
 // first whether the member can see r at all (if not, the outcome is
 // [OutcomeNotFound], whatever p is), then whether the member holds p
 // ([OutcomeForbidden] if not).
-func (m *Member) EvaluateRecord(p Permission, r Record) Decision {
+func (m *Member) EvaluateRecord(p Permission, r Record) Decision { return m.evaluateRecord(p, &r) }
+
+// evaluateRecord is EvaluateRecord without copying the record.
+func (m *Member) evaluateRecord(p Permission, r *Record) Decision {
 	if !m.valid() {
 		return Decision{v: mkVerdict(OutcomeNotFound, ReasonNone, p, 0, r.Kind)}
 	}
-	v := m.visible(&r)
+	v := m.visible(r)
 	switch {
 	case !v.ok:
 		return Decision{m: m, v: mkVerdict(OutcomeNotFound, v.why, p, v.by, r.Kind)}
@@ -289,11 +292,14 @@ func (m *Member) EvaluateRecord(p Permission, r Record) Decision {
 // Visible decides whether the member can see record r: [OutcomeAllow] or
 // [OutcomeNotFound]. A record-level action also needs its permission: use
 // [Member.EvaluateRecord] for that.
-func (m *Member) Visible(r Record) Decision {
+func (m *Member) Visible(r Record) Decision { return m.visibleDecision(&r) }
+
+// visibleDecision is Visible without copying the record.
+func (m *Member) visibleDecision(r *Record) Decision {
 	if !m.valid() {
 		return Decision{v: mkVerdict(OutcomeNotFound, ReasonNone, 0, 0, r.Kind)}
 	}
-	v := m.visible(&r)
+	v := m.visible(r)
 	o := OutcomeNotFound
 	if v.ok {
 		o = OutcomeAllow
