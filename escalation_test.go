@@ -182,6 +182,9 @@ func TestNoEscalationStateMachine(t *testing.T) {
 
 			if err != nil {
 				refused++
+				if p := codedProblem(err); p != "" {
+					t.Fatal(p)
+				}
 				if diff := cmp.Diff(target, next, settingsOpts...); diff != "" {
 					t.Fatalf("refused edit (%v) returned changed settings:\n%s", err, diff)
 				}
