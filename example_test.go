@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 
 	"github.com/teamperm/teamperm"
+	"github.com/teamperm/teamperm/teamhttp"
 )
 
 // The quick start: compile a member of an organisation on Pro once, then
@@ -39,19 +40,18 @@ func Example() {
 	colleagues := mine
 	colleagues.Assignee = teamperm.IntID(43)
 
+	// In a handler, teamhttp answers a refusal: 404 for a hidden record,
+	// exactly as if it did not exist, 403 for a missing permission.
 	for _, d := range []teamperm.Decision{
 		agent.EvaluateRecord(teamperm.ChatSend, mine),
 		agent.EvaluateRecord(teamperm.ChatAssign, mine),
 		agent.EvaluateRecord(teamperm.ChatSend, colleagues),
 	} {
-		status := http.StatusOK
-		switch err := d.Err(); {
-		case errors.Is(err, teamperm.ErrNotFound):
-			status = http.StatusNotFound // hidden: answer as if it did not exist
-		case errors.Is(err, teamperm.ErrForbidden):
-			status = http.StatusForbidden
+		w := httptest.NewRecorder()
+		if !teamhttp.Deny(w, d) {
+			w.WriteHeader(http.StatusOK) // allowed: do it
 		}
-		fmt.Println(status, d.Permission(), d.Reason())
+		fmt.Println(w.Code, d.Permission(), d.Reason())
 	}
 	// Output:
 	// forbidden contact.export: role_default (member 42, role member, revision 0)
@@ -186,7 +186,8 @@ func ExampleMember_Visible() {
 func ExampleDecision_Err() {
 	// httpStatus maps a decision to the status a handler answers with.
 	// A hidden record answers 404, exactly like a record that does not
-	// exist, so its existence does not leak.
+	// exist, so its existence does not leak. (The subpackage teamhttp
+	// writes these answers as problem details: teamhttp.Deny.)
 	httpStatus := func(d teamperm.Decision) int {
 		switch err := d.Err(); {
 		case err == nil:
