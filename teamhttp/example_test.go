@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -68,14 +69,17 @@ func Example() {
 }
 
 // A settings page's save endpoint: decoding errors are 400 with the
-// offending field, refusals 402, 403 or 409, each with a stable code.
+// offending field, refusals 402, 403 or 409, each with a stable code. The
+// README's "Editing permissions safely" is the handler below, kept
+// identical by the root module's TestREADMESnippets.
 func ExampleError() {
 	org := teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.PlanStarter.Features()}
-	owner, err := teamperm.Compile(org, teamperm.Settings{Member: teamperm.IntID(1), Role: teamperm.RoleOwner})
+	actor, err := teamperm.Compile(org, teamperm.Settings{Member: teamperm.IntID(1), Role: teamperm.RoleOwner})
 	if err != nil {
 		log.Fatal(err)
 	}
-	agent := teamperm.Settings{Member: teamperm.IntID(42), Role: teamperm.RoleMember}
+	stored := teamperm.Settings{Member: teamperm.IntID(42), Role: teamperm.RoleMember}
+	slog.SetDefault(slog.New(slog.DiscardHandler))
 
 	save := func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
@@ -83,27 +87,33 @@ func ExampleError() {
 			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		edits, err := teamperm.ParseEdits(body)
+		edits, err := teamperm.ParseEdits(body) // [{"op":"grant","permission":"chat.assign"}]
 		if err != nil {
-			teamhttp.Error(w, err)
+			teamhttp.Error(w, err) // 400, with the code and the JSON Pointer of the value at fault
 			return
 		}
-		if _, _, err := teamperm.ApplyEdits(owner, org, agent, time.Now(), edits...); err != nil {
-			teamhttp.Error(w, err)
+		next, change, err := teamperm.ApplyEdits(actor, org, stored, time.Now(), edits...)
+		if err != nil {
+			teamhttp.Error(w, err) // 402 upgrade_required, 403 edit_..., 409 stale_member
 			return
 		}
+		stored = next                                      // the host saves the new settings
+		slog.Info("permissions changed", "change", change) // or json.Marshal(change)
 		w.WriteHeader(http.StatusNoContent)
 	}
 
 	for _, body := range []string{
 		`[{"op":"set_role","role":"member"},{"op":"grant","permision":"chat.assign"}]`,
 		`[{"op":"grant","permission":"chat.assign"}]`,
+		`[{"op":"set_role","role":"admin"}]`,
 	} {
 		w := httptest.NewRecorder()
 		save(w, httptest.NewRequest(http.MethodPost, "/team/42/permissions", strings.NewReader(body)))
 		fmt.Print(w.Code, " ", w.Body)
 	}
+	fmt.Println(stored.Role, stored.Revision)
 	// Output:
 	// 400 {"type":"about:blank","title":"Bad Request","status":400,"detail":"teamperm: edit 1: unknown field \"permision\": invalid settings","code":"unknown_field","field":"/1/permision"}
 	// 402 {"type":"about:blank","title":"Payment Required","status":402,"detail":"Fine-grained permissions require a Pro plan. On free or starter plans, team members use role-based defaults only.","code":"upgrade_required","field":"/0"}
+	// 204 admin 1
 }
