@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -223,7 +224,10 @@ func TestEditRefusalCodes(t *testing.T) {
 		{"nil edit", owner, pro, memberS, []teamperm.Edit{grant, nil}, teamperm.CodeInvalidSettings, "/1", "teamperm: nil edit: invalid settings"},
 		{"unknown permission", owner, pro, memberS, []teamperm.Edit{teamperm.Deny{}}, teamperm.CodeUnknownPermission, "/0", ""},
 		{"unknown role", owner, pro, memberS, []teamperm.Edit{teamperm.SetRole{}}, teamperm.CodeUnknownRole, "", ""},
-		{"null instance", owner, pro, memberS, []teamperm.Edit{teamperm.SetInstances{Access: teamperm.Only(teamperm.ID{})}}, teamperm.CodeInvalidID, "", ""},
+		{"null instance", owner, pro, memberS, []teamperm.Edit{teamperm.SetInstances{Access: teamperm.Only(teamperm.ID{})}}, teamperm.CodeInvalidID, "/0/instances", ""},
+		{"duplicate pipeline", owner, pro, memberS, []teamperm.Edit{grant, teamperm.SetPipelines{Access: teamperm.Only(teamperm.IntID(3), teamperm.IntID(3))}}, teamperm.CodeDuplicateID, "/1/pipelines", ""},
+		{"ids with all", owner, pro, memberS, []teamperm.Edit{teamperm.SetPipelines{Access: teamperm.Access{IDs: []teamperm.ID{teamperm.IntID(3)}}}}, teamperm.CodeInvalidSettings, "/0/pipelines", ""},
+		{"last revision", owner, pro, teamperm.Settings{Member: teamperm.IntID(3), Role: teamperm.RoleMember, Revision: math.MaxUint64}, []teamperm.Edit{grant}, teamperm.CodeInvalidSettings, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,7 +247,7 @@ func TestEditRefusalCodes(t *testing.T) {
 				// CanEdit refuses exactly where ApplyEdits refuses on who
 				// edits whom, with the same code.
 				err := teamperm.CanEdit(tt.actor, tt.org, tt.target)
-				if tt.code == teamperm.CodeEditEscalation {
+				if tt.code == teamperm.CodeEditEscalation || tt.code == teamperm.CodeInvalidSettings {
 					if err != nil {
 						t.Errorf("CanEdit = %v, want nil", err)
 					}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 )
@@ -154,7 +155,10 @@ func apply(s *Settings, e Edit) error {
 // It enforces R14 and R16, refusing the whole batch with an error that
 // wraps [ErrEditNotAllowed]:
 //   - only Owners and Admins edit, and only members of their own
-//     organisation;
+//     organisation (the actor's [Member.Org] must be org; [Settings] carry
+//     no organisation, so the host loads target within org, as it loads
+//     every record, and saves the result with a compare-and-swap on the
+//     revision it read);
 //   - nobody edits an Owner, and nobody edits themselves;
 //   - only an Owner edits an Admin, or makes anyone an Admin or an Owner
 //     (an organisation may have several Owners);
@@ -206,8 +210,12 @@ func ApplyEdits(actor *Member, org Organization, target Settings, at time.Time, 
 			return target, Change{}, coded(ErrorCode(err), pointer(i, ""), err)
 		}
 	}
-	if err := next.Validate(); err != nil {
-		return target, Change{}, coded(ErrorCode(err), "", err)
+	if err := validateEdited(actor, next, edits); err != nil {
+		return target, Change{}, err
+	}
+	if target.Revision == math.MaxUint64 {
+		// The next revision would wrap to 0 and collide with the first.
+		return target, Change{}, coded(CodeInvalidSettings, "", fmt.Errorf("teamperm: member %v: revision %d is the last: %w", target.Member, target.Revision, ErrInvalidSettings))
 	}
 	if err := checkNoEscalation(actor, org, target, next); err != nil {
 		return target, Change{}, err
@@ -222,6 +230,68 @@ func ApplyEdits(actor *Member, org Organization, target Settings, at time.Time, 
 		Before:       target.clone(),
 		After:        next.clone(),
 	}, nil
+}
+
+// validateEdited checks the settings a batch would make. A problem an
+// edit brings (a duplicate in its own list of IDs) is reported with its
+// IDs; a problem the stored settings already had is reported without
+// them to anyone but an Owner, since the IDs may be of instances or
+// pipelines the actor cannot see.
+func validateEdited(actor *Member, next Settings, edits []Edit) error {
+	for i, e := range edits {
+		var a Access
+		var field string
+		switch e := e.(type) {
+		case SetInstances:
+			a, field = e.Access, "instances"
+		case SetPipelines:
+			a, field = e.Access, "pipelines"
+		default:
+			continue
+		}
+		if err := a.validate(field); err != nil {
+			code := CodeDuplicateID // a null ID, IDs with access to all, or one listed twice
+			switch {
+			case errors.Is(err, ErrInvalidID):
+				code = CodeInvalidID
+			case !a.Specific:
+				code = CodeInvalidSettings
+			}
+			return coded(code, pointer(i, field), err)
+		}
+	}
+	err := next.Validate()
+	if err == nil {
+		return nil
+	}
+	if actor.role == RoleOwner {
+		return coded(ErrorCode(err), "", err)
+	}
+	var fields []string
+	if validateKey("member", next.Member) != nil {
+		fields = append(fields, "member")
+	}
+	if !next.Role.IsValid() {
+		fields = append(fields, "role")
+	}
+	if next.Instances.validate("instances") != nil {
+		fields = append(fields, "instances")
+	}
+	if next.Pipelines.validate("pipelines") != nil {
+		fields = append(fields, "pipelines")
+	}
+	return coded(ErrorCode(err), "", fmt.Errorf("teamperm: the settings of member %v would not validate (%s; an owner sees the details): %w", next.Member, strings.Join(fields, ", "), errors.Join(sentinels(err)...)))
+}
+
+// sentinels returns the package's sentinel errors that err wraps.
+func sentinels(err error) []error {
+	var out []error
+	for _, s := range []error{ErrInvalidID, ErrUnknownRole, ErrInvalidSettings, ErrUnknownPermission} {
+		if errors.Is(err, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // clone returns s with its own copies of the ID slices.
@@ -389,16 +459,30 @@ type Change struct {
 func (c Change) String() string {
 	parts := make([]string, len(c.Edits))
 	for i, e := range c.Edits {
-		parts[i] = e.String()
+		parts[i] = editString(e)
 	}
 	return fmt.Sprintf("%v changed %v (revision %d -> %d): %s", c.Actor, c.Target, c.Before.Revision, c.After.Revision, strings.Join(parts, ", "))
+}
+
+// editString is e.String(), and "<nil>" for a nil edit (a Change a host
+// built itself may hold one).
+func editString(e Edit) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = "<nil>"
+		}
+	}()
+	if e == nil {
+		return "<nil>"
+	}
+	return e.String()
 }
 
 // LogValue implements [slog.LogValuer].
 func (c Change) LogValue() slog.Value {
 	edits := make([]string, len(c.Edits))
 	for i, e := range c.Edits {
-		edits[i] = e.String()
+		edits[i] = editString(e)
 	}
 	return slog.GroupValue(
 		slog.String("organization", c.Organization.String()),

@@ -322,7 +322,7 @@ func (m *Member) visible(r *Record) visibility {
 	switch {
 	case rule.hidden:
 		return visibility{why: rule.why, by: rule.by}
-	case rule.eff.instances && !m.sets.inst.has(r.Instance):
+	case rule.eff.instances && !m.seesInstanceOf(r):
 		return visibility{why: ReasonInstanceRestricted}
 	case rule.eff.assigned && !r.Assignee.eq(m.id):
 		return visibility{why: ReasonNotAssigned}
@@ -382,7 +382,7 @@ func (res restrictions) forKind(k Kind) restrictions {
 
 // hides returns the reason the restrictions in res hide r, or ReasonNone.
 func (m *Member) hides(r *Record, res restrictions) Reason {
-	if res.instances && r.Kind.IsInstanceBound() && !m.sets.inst.has(r.Instance) {
+	if res.instances && r.Kind.IsInstanceBound() && !m.seesInstanceOf(r) {
 		return ReasonInstanceRestricted
 	}
 	switch r.Kind {
@@ -399,6 +399,12 @@ func (m *Member) hides(r *Record, res restrictions) Reason {
 		}
 	}
 	return ReasonNone
+}
+
+// seesInstanceOf reports whether one of r's instances (R19) is among the
+// member's allowed ones.
+func (m *Member) seesInstanceOf(r *Record) bool {
+	return m.sets.inst.has(r.Instance) || r.Instances.enc != "" && r.Instances.any(m.sets.inst.has)
 }
 
 // createdFor is R10: the member created the deal, or an automation created

@@ -69,8 +69,8 @@ func dedent(lines []string) string {
 // TestREADMESnippets is the drift test of the README: every ```go block
 // of README.md must appear, line for line (up to a common indentation),
 // in a Go file of this repository that the test suite compiles and runs:
-// an Example of this module or of teamhttp, or a recipe of recipes/ that
-// its tests run against SQLite and PostgreSQL. Edit the source and copy it
+// an Example of this module or of teamhttp, a recipe of recipes/ that
+// its tests run against SQLite and PostgreSQL, or a test of integration/. Edit the source and copy it
 // into the README, never the other way round.
 func TestREADMESnippets(t *testing.T) {
 	md, err := os.ReadFile("README.md")
@@ -83,7 +83,7 @@ func TestREADMESnippets(t *testing.T) {
 	}
 	// The sources: Go files whose code runs in the test suite.
 	sources := map[string][]string{}
-	for _, dir := range []string{".", "teamhttp", "recipes"} {
+	for _, dir := range []string{".", "teamhttp", "recipes", "integration"} {
 		if _, err := os.Stat(dir); err != nil {
 			// A module zip holds no nested module: not a checkout.
 			t.Skipf("%s: %v: the README's sources are only in a checkout of the repository", dir, err)

@@ -6,8 +6,8 @@
 // SQLite (modernc.org/sqlite, pure Go) always runs. PostgreSQL runs when
 // TEAMPERM_POSTGRES_URL is set (a pgx URL), MariaDB or MySQL when
 // TEAMPERM_MYSQL_URL is set (a go-sql-driver/mysql DSN); otherwise their
-// subtests skip. `source .ci/services.sh` starts both servers and sets both
-// variables.
+// subtests skip (and fail when the variable CI is set, as in CI).
+// `source .ci/services.sh` starts both servers and sets both variables.
 package integration
 
 import (
@@ -98,6 +98,9 @@ func openDB(t *testing.T, e engine) *testDB {
 		return &testDB{DB: db, engine: e}
 	}
 	url := os.Getenv(e.env)
+	if url == "" && os.Getenv("CI") != "" {
+		t.Fatalf("%s is not set and CI is: CI must run this test against %s", e.env, e.name)
+	}
 	if url == "" {
 		t.Skipf("%s is not set: set it to a %s URL to run this test against %s (source .ci/services.sh starts one)", e.env, e.driver, e.name)
 	}

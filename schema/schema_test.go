@@ -240,6 +240,8 @@ var seeds = map[string][]string{
 		`{"version":2,"member":1,"role":"member"}`,
 		`{"version":1,"member":9223372036854775808,"role":"member"}`,
 		`{"version":1,"member":-9223372036854775808,"role":"member"}`,
+		`{"version":1,"member":{"uuid":"00000000-0000-0000-0000-000000000000"},"role":"member"}`,
+		`{"version":1,"member":{"uuid":"00000000-0000-0000-0000-000000000001"},"role":"member","instances":[{"uuid":"00000000-0000-0000-0000-000000000000"}]}`,
 		`{"version":1,"member":1,"role":"none"}`,
 		`{"version":1,"member":1,"role":"member","grant":["chat.send","chat.send"]}`,
 		`{"version":1,"member":1,"role":"member","instances":[0,""]}`,
@@ -336,6 +338,9 @@ func genID(t *rapid.T, label string, key bool) teamperm.ID {
 	}
 	var u [16]byte
 	u[0], u[15] = rapid.Byte().Draw(t, label+"0"), rapid.Byte().Draw(t, label+"15")
+	if key && u == [16]byte{} {
+		u[15] = 1 // the nil UUID is no member or organisation
+	}
 	return teamperm.UUIDID(u)
 }
 
