@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +131,25 @@ func TestEveryCode(t *testing.T) {
 				t.Errorf("body (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestDocumentedStatuses: the HTTP column of the table in teamperm.Code's
+// doc is what Status answers.
+func TestDocumentedStatuses(t *testing.T) {
+	src, err := os.ReadFile("../codes.go")
+	if err != nil {
+		t.Skipf("the root package's source is not beside this one: %v", err)
+	}
+	row := regexp.MustCompile(`(?m)^//\t([a-z_]+) +Err[A-Za-z]+ +(\d{3}) `)
+	rows := row.FindAllStringSubmatch(string(src), -1)
+	if len(rows) < 20 {
+		t.Fatalf("found %d rows in the table of codes.go", len(rows))
+	}
+	for _, m := range rows {
+		if got := fmt.Sprint(teamhttp.Status(teamperm.Code(m[1]))); got != m[2] {
+			t.Errorf("code %s: documented %s, Status says %s", m[1], m[2], got)
+		}
 	}
 }
 
