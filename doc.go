@@ -29,6 +29,12 @@
 // itself for people, logs well with log/slog, and maps to an HTTP status
 // in one line through [Decision.Err].
 //
+// The subpackage teamhttp is the HTTP glue: a middleware that puts the
+// request's member into its context, and RFC 9457 problem details for
+// decisions (one 404 for hidden and missing records) and for the errors of
+// a settings page. Every error of this package has a stable
+// machine-readable [Code] ([ErrorCode]) for a frontend to act on.
+//
 // Everything fails closed: the zero values of [Role], [Permission], [Kind],
 // [Decision], a nil [*Member] and the zero Member deny; stored settings that name an
 // unknown permission, role or field are rejected with an error naming the
