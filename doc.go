@@ -24,6 +24,10 @@
 //     leak; a visible record without the permission is forbidden
 //     ([ErrForbidden]).
 //   - [Member.Visible]: can this member see this record?
+//   - [Member.Scope]: which records of a kind may this member see? A
+//     predicate rendered into the host's SQL or matched in memory.
+//   - [Audience]: which members may see (or act on) this record? For live
+//     updates and notifications.
 //
 // Every [Decision] names the rule that decided it ([Reason]), explains
 // itself for people, logs well with log/slog, and maps to an HTTP status
