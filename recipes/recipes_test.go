@@ -17,6 +17,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/teamperm/teamperm"
+	"github.com/teamperm/teamperm/internal/testenv"
 )
 
 // A row of the test table, and the record it stands for.
@@ -131,14 +132,14 @@ func createTable(t *testing.T, db *sql.DB, rs []row) {
 // postgresURL returns the PostgreSQL URL of the tests: skipped without
 // one on a laptop, a failure when CI is set.
 func postgresURL(t *testing.T) string {
-	url := os.Getenv("TEAMPERM_POSTGRES_URL")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("TEAMPERM_POSTGRES_URL is not set, and CI is: the PostgreSQL recipes must run in CI (source .ci/services.sh)")
-		}
-		t.Skip("TEAMPERM_POSTGRES_URL is not set: set it to a pgx URL to run the recipes against PostgreSQL (source .ci/services.sh starts one)")
-	}
-	return url
+	t.Helper()
+	return testenv.Env(t, "TEAMPERM_POSTGRES_URL", "postgres", "set it to a pgx URL; source .ci/services.sh starts one")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.Summary("recipes")
+	os.Exit(code)
 }
 
 // postgresSchema creates a schema of its own for this test process, so
