@@ -223,6 +223,9 @@ func FuzzParseEdits(f *testing.F) {
 			if !errors.Is(err, teamperm.ErrInvalidSettings) {
 				t.Fatalf("error %v does not wrap ErrInvalidSettings", err)
 			}
+			if p := checkParseEditsError([]byte(in), err); p != "" {
+				t.Fatal(p)
+			}
 			return
 		}
 		var parts []string

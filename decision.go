@@ -132,6 +132,10 @@ func (d Decision) Revision() uint64 { return d.m.Revision() }
 //	case errors.Is(err, teamperm.ErrNotFound):  // 404
 //	case errors.Is(err, teamperm.ErrForbidden): // 403
 //	}
+//
+// The subpackage teamhttp does this once for every host, answering in
+// RFC 9457 problem details with identical 404 bodies for hidden and
+// missing records.
 func (d Decision) Err() error {
 	if d.Allowed() {
 		return nil

@@ -26,10 +26,20 @@
 //     leak; a visible record without the permission is forbidden
 //     ([ErrForbidden]).
 //   - [Member.Visible]: can this member see this record?
+//   - [Member.Scope]: which records of a kind may this member see? A
+//     predicate rendered into the host's SQL or matched in memory.
+//   - [Audience]: which members may see (or act on) this record? For live
+//     updates and notifications.
 //
 // Every [Decision] names the rule that decided it ([Reason]), explains
 // itself for people, logs well with log/slog, and maps to an HTTP status
 // in one line through [Decision.Err].
+//
+// The subpackage teamhttp is the HTTP glue: a middleware that puts the
+// request's member into its context, and RFC 9457 problem details for
+// decisions (one 404 for hidden and missing records) and for the errors of
+// a settings page. Every error of this package has a stable
+// machine-readable [Code] ([ErrorCode]) for a frontend to act on.
 //
 // Everything fails closed: the zero values of [Role], [Permission], [Kind],
 // [Decision], a nil [*Member] and the zero Member deny; stored settings that name an

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 )
@@ -28,7 +29,9 @@ var (
 // which checks R14; decode them from an HTTP request with [ParseEdits].
 //
 // Edit is a closed sum type: a type switch over the eight lists every
-// case.
+// case. Their JSON operations ("set_role", "grant", "deny",
+// "clear_override", "set_instances", "set_only_assigned_chats",
+// "set_only_created_deals", "set_pipelines") are listed at [ParseEdits].
 type Edit interface {
 	isEdit()
 	// String describes the edit for people and logs: "grant contact.export".
@@ -152,7 +155,10 @@ func apply(s *Settings, e Edit) error {
 // It enforces R14 and R16, refusing the whole batch with an error that
 // wraps [ErrEditNotAllowed]:
 //   - only Owners and Admins edit, and only members of their own
-//     organisation;
+//     organisation (the actor's [Member.Org] must be org; [Settings] carry
+//     no organisation, so the host loads target within org, as it loads
+//     every record, and saves the result with a compare-and-swap on the
+//     revision it read);
 //   - nobody edits an Owner, and nobody edits themselves;
 //   - only an Owner edits an Admin, or makes anyone an Admin or an Owner
 //     (an organisation may have several Owners);
@@ -174,7 +180,12 @@ func apply(s *Settings, e Edit) error {
 // [FineGrained] is refused with an error wrapping [ErrUpgradeRequired]
 // whose message carries [UpgradeMessage]; role changes work on every plan.
 // Settings that would not validate are refused as [Settings.Validate]
-// says. On error, target is returned unchanged and nothing is recorded.
+// says. Every refusal of R14, R16 and R17 and every refusal of an edit is
+// an [*Error] with a stable [Code] (edit_self, edit_escalation,
+// upgrade_required, stale_member, ...; the table is at [Code]) whose
+// Field, for an edit refused on its own, is the JSON Pointer of that edit
+// in the batch ("/2"). On error, target is returned unchanged and nothing
+// is recorded.
 // The returned settings and Change share no memory with target, edits or
 // each other.
 func ApplyEdits(actor *Member, org Organization, target Settings, at time.Time, edits ...Edit) (Settings, Change, error) {
@@ -182,25 +193,29 @@ func ApplyEdits(actor *Member, org Organization, target Settings, at time.Time, 
 		return target, Change{}, err
 	}
 	if len(edits) == 0 {
-		return target, Change{}, fmt.Errorf("teamperm: no edit to apply: %w", ErrInvalidSettings)
+		return target, Change{}, coded(CodeNoEdits, "", fmt.Errorf("teamperm: no edit to apply: %w", ErrInvalidSettings))
 	}
 	next := target.clone()
-	for _, e := range edits {
+	for i, e := range edits {
 		if e == nil {
-			return target, Change{}, fmt.Errorf("teamperm: nil edit: %w", ErrInvalidSettings)
+			return target, Change{}, coded(CodeInvalidSettings, pointer(i, ""), fmt.Errorf("teamperm: nil edit: %w", ErrInvalidSettings))
 		}
 		if isFineGrained(e) && !org.Features.Has(FineGrained) {
-			return target, Change{}, fmt.Errorf("teamperm: %s: %w: %s", e, ErrUpgradeRequired, UpgradeMessage)
+			return target, Change{}, coded(CodeUpgradeRequired, pointer(i, ""), fmt.Errorf("teamperm: %s: %w: %s", e, ErrUpgradeRequired, UpgradeMessage))
 		}
 		if r, ok := e.(SetRole); ok && (r.Role == RoleOwner || r.Role == RoleAdmin) && actor.role != RoleOwner {
-			return target, Change{}, fmt.Errorf("teamperm: %s: only an owner makes owners and admins: %w", e, ErrEditNotAllowed)
+			return target, Change{}, coded(CodeEditRoleNotAllowed, pointer(i, "role"), fmt.Errorf("teamperm: %s: only an owner makes owners and admins: %w", e, ErrEditNotAllowed))
 		}
 		if err := apply(&next, e); err != nil {
-			return target, Change{}, err
+			return target, Change{}, coded(ErrorCode(err), pointer(i, ""), err)
 		}
 	}
-	if err := next.Validate(); err != nil {
+	if err := validateEdited(actor, next, edits); err != nil {
 		return target, Change{}, err
+	}
+	if target.Revision == math.MaxUint64 {
+		// The next revision would wrap to 0 and collide with the first.
+		return target, Change{}, coded(CodeInvalidSettings, "", fmt.Errorf("teamperm: member %v: revision %d is the last: %w", target.Member, target.Revision, ErrInvalidSettings))
 	}
 	if err := checkNoEscalation(actor, org, target, next); err != nil {
 		return target, Change{}, err
@@ -236,8 +251,73 @@ func Replay(before Settings, edits ...Edit) (Settings, error) {
 	if err := next.Validate(); err != nil {
 		return before, err
 	}
+	if before.Revision == math.MaxUint64 {
+		return before, fmt.Errorf("teamperm: member %v: revision %d is the last: %w", before.Member, before.Revision, ErrInvalidSettings)
+	}
 	next.Revision = before.Revision + 1
 	return next, nil
+}
+
+// validateEdited checks the settings a batch would make. A problem an
+// edit brings (a duplicate in its own list of IDs) is reported with its
+// IDs; a problem the stored settings already had is reported without
+// them to anyone but an Owner, since the IDs may be of instances or
+// pipelines the actor cannot see.
+func validateEdited(actor *Member, next Settings, edits []Edit) error {
+	for i, e := range edits {
+		var a Access
+		var field string
+		switch e := e.(type) {
+		case SetInstances:
+			a, field = e.Access, "instances"
+		case SetPipelines:
+			a, field = e.Access, "pipelines"
+		default:
+			continue
+		}
+		if err := a.validate(field); err != nil {
+			code := CodeDuplicateID // a null ID, IDs with access to all, or one listed twice
+			switch {
+			case errors.Is(err, ErrInvalidID):
+				code = CodeInvalidID
+			case !a.Specific:
+				code = CodeInvalidSettings
+			}
+			return coded(code, pointer(i, field), err)
+		}
+	}
+	err := next.Validate()
+	if err == nil {
+		return nil
+	}
+	if actor.role == RoleOwner {
+		return coded(ErrorCode(err), "", err)
+	}
+	var fields []string
+	if validateKey("member", next.Member) != nil {
+		fields = append(fields, "member")
+	}
+	if !next.Role.IsValid() {
+		fields = append(fields, "role")
+	}
+	if next.Instances.validate("instances") != nil {
+		fields = append(fields, "instances")
+	}
+	if next.Pipelines.validate("pipelines") != nil {
+		fields = append(fields, "pipelines")
+	}
+	return coded(ErrorCode(err), "", fmt.Errorf("teamperm: the settings of member %v would not validate (%s; an owner sees the details): %w", next.Member, strings.Join(fields, ", "), errors.Join(sentinels(err)...)))
+}
+
+// sentinels returns the package's sentinel errors that err wraps.
+func sentinels(err error) []error {
+	var out []error
+	for _, s := range []error{ErrInvalidID, ErrUnknownRole, ErrInvalidSettings, ErrUnknownPermission} {
+		if errors.Is(err, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // clone returns s with its own copies of the ID slices.
@@ -274,10 +354,10 @@ func cloneEdits(edits []Edit) []Edit {
 }
 
 // CanEdit reports whether actor may edit the member with settings target
-// at all, by R14's rules on who edits whom (nil if so, else an error
+// at all, by R14's rules on who edits whom (nil if so, else an [*Error]
 // wrapping [ErrEditNotAllowed], or [ErrStaleMember] for an actor compiled
-// for another state of org): for showing a settings form as editable or
-// read-only. Whether a particular edit is allowed also depends on the
+// for another state of org, whose [Code] says which rule refused): for
+// showing a settings form as editable or read-only. Whether a particular edit is allowed also depends on the
 // edit: [ApplyEdits] decides that.
 func CanEdit(actor *Member, org Organization, target Settings) error {
 	return checkEditor(actor, org, target)
@@ -288,22 +368,22 @@ func CanEdit(actor *Member, org Organization, target Settings) error {
 func checkEditor(actor *Member, org Organization, target Settings) error {
 	switch {
 	case !actor.valid():
-		return fmt.Errorf("teamperm: no acting member: %w", ErrEditNotAllowed)
+		return coded(CodeEditNoActor, "", fmt.Errorf("teamperm: no acting member: %w", ErrEditNotAllowed))
 	case validateKey("organization", org.ID) != nil:
-		return fmt.Errorf("teamperm: organization id %v: %w", org.ID, ErrEditNotAllowed)
+		return coded(CodeEditInvalidOrganization, "", fmt.Errorf("teamperm: organization id %v: %w", org.ID, ErrEditNotAllowed))
 	case !actor.org.eq(org.ID):
-		return fmt.Errorf("teamperm: actor %v is not a member of organization %v: %w", actor.id, org.ID, ErrEditNotAllowed)
+		return coded(CodeEditOtherOrganization, "", fmt.Errorf("teamperm: actor %v is not a member of organization %v: %w", actor.id, org.ID, ErrEditNotAllowed))
 	case actor.orgState != org:
-		return fmt.Errorf("teamperm: actor %v was compiled for organization %v with %v at revision %d, not %v at revision %d: %w",
-			actor.id, org.ID, actor.orgState.Features, actor.orgState.Revision, org.Features, org.Revision, ErrStaleMember)
+		return coded(CodeStaleMember, "", fmt.Errorf("teamperm: actor %v was compiled for organization %v with %v at revision %d, not %v at revision %d: %w",
+			actor.id, org.ID, actor.orgState.Features, actor.orgState.Revision, org.Features, org.Revision, ErrStaleMember))
 	case actor.role != RoleOwner && actor.role != RoleAdmin:
-		return fmt.Errorf("teamperm: actor %v is a %s; only owners and admins edit permissions: %w", actor.id, actor.role, ErrEditNotAllowed)
+		return coded(CodeEditNotEditor, "", fmt.Errorf("teamperm: actor %v is a %s; only owners and admins edit permissions: %w", actor.id, actor.role, ErrEditNotAllowed))
 	case target.Member.eq(actor.id):
-		return fmt.Errorf("teamperm: actor %v cannot edit their own permissions: %w", actor.id, ErrEditNotAllowed)
+		return coded(CodeEditSelf, "", fmt.Errorf("teamperm: actor %v cannot edit their own permissions: %w", actor.id, ErrEditNotAllowed))
 	case target.Role == RoleOwner:
-		return fmt.Errorf("teamperm: member %v is an owner; owners cannot be edited: %w", target.Member, ErrEditNotAllowed)
+		return coded(CodeEditOwner, "", fmt.Errorf("teamperm: member %v is an owner; owners cannot be edited: %w", target.Member, ErrEditNotAllowed))
 	case target.Role == RoleAdmin && actor.role != RoleOwner:
-		return fmt.Errorf("teamperm: member %v is an admin; only owners edit admins: %w", target.Member, ErrEditNotAllowed)
+		return coded(CodeEditAdmin, "", fmt.Errorf("teamperm: member %v is an admin; only owners edit admins: %w", target.Member, ErrEditNotAllowed))
 	}
 	return nil
 }
@@ -318,10 +398,10 @@ func checkNoEscalation(actor *Member, org Organization, before, after Settings) 
 	}
 	a, err := Compile(org, after)
 	if err != nil {
-		return err
+		return coded(ErrorCode(err), "", err)
 	}
 	if w, ok := escalation(actor, b, a); ok {
-		return fmt.Errorf("teamperm: actor %v cannot %s: %w", actor.id, w.describe(actor, after.Member), ErrEditNotAllowed)
+		return coded(CodeEditEscalation, "", fmt.Errorf("teamperm: actor %v cannot %s: %w", actor.id, w.describe(actor, after.Member), ErrEditNotAllowed))
 	}
 	return nil
 }
@@ -405,16 +485,30 @@ type Change struct {
 func (c Change) String() string {
 	parts := make([]string, len(c.Edits))
 	for i, e := range c.Edits {
-		parts[i] = e.String()
+		parts[i] = editString(e)
 	}
 	return fmt.Sprintf("%v changed %v (revision %d -> %d): %s", c.Actor, c.Target, c.Before.Revision, c.After.Revision, strings.Join(parts, ", "))
+}
+
+// editString is e.String(), and "<nil>" for a nil edit (a Change a host
+// built itself may hold one).
+func editString(e Edit) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = "<nil>"
+		}
+	}()
+	if e == nil {
+		return "<nil>"
+	}
+	return e.String()
 }
 
 // LogValue implements [slog.LogValuer].
 func (c Change) LogValue() slog.Value {
 	edits := make([]string, len(c.Edits))
 	for i, e := range c.Edits {
-		edits[i] = e.String()
+		edits[i] = editString(e)
 	}
 	return slog.GroupValue(
 		slog.String("organization", c.Organization.String()),

@@ -84,11 +84,46 @@ func (es Edits) MarshalJSON() ([]byte, error) {
 }
 
 // ParseEdits decodes a JSON array of edits, as a settings page would send
-// them. It is as strict as the settings decoder: an unknown op or key, a
+// them: the edits body. Each edit is an object with an "op" and exactly
+// the one field its op takes:
+//
+//	op                       field       value                      Edit
+//	set_role                 role        "owner", "admin", "member" SetRole
+//	grant                    permission  a permission name          Grant
+//	deny                     permission  a permission name          Deny
+//	clear_override           permission  a permission name          ClearOverride
+//	set_instances            instances   "all" or an array of IDs   SetInstances
+//	set_only_assigned_chats  on          true or false              SetOnlyAssignedChats
+//	set_only_created_deals   on          true or false              SetOnlyCreatedDeals
+//	set_pipelines            pipelines   "all" or an array of IDs   SetPipelines
+//
+// For example:
+//
+//	[{"op":"set_role","role":"member"},
+//	 {"op":"grant","permission":"contact.export"},
+//	 {"op":"deny","permission":"chat.send"},
+//	 {"op":"clear_override","permission":"chat.assign"},
+//	 {"op":"set_instances","instances":[7,"brand-b",{"uuid":"5f0c…"}]},
+//	 {"op":"set_only_assigned_chats","on":true},
+//	 {"op":"set_only_created_deals","on":false},
+//	 {"op":"set_pipelines","pipelines":"all"}]
+//
+// Permission names are those of [Permission.String] ("contact.export");
+// IDs are written as [ID.MarshalJSON] writes them (an integer, a string,
+// {"uuid":"..."}), non-null and distinct. The JSON Schema of the body is
+// schema/edits.schema.json in this repository. [Edits] and
+// [MarshalEditJSON] write the same form.
+//
+// ParseEdits is as strict as the settings decoder: an unknown op or key, a
 // missing or extra value, a duplicate key, an unknown permission or role
 // or a malformed ID is an error that names the value and wraps
 // [ErrInvalidSettings] (and the more specific sentinel where there is
-// one). Access checks happen later, in [ApplyEdits].
+// one). Every error is an [*Error] whose [Code] says what is wrong
+// (invalid_json, unknown_field, missing_field, unknown_op,
+// unknown_permission, unknown_role, invalid_id, duplicate_id) and whose
+// Field is the JSON Pointer of the value at fault ("/1/permission"), for a
+// settings page to show next to the control. Access checks happen later,
+// in [ApplyEdits].
 func ParseEdits(data []byte) ([]Edit, error) {
 	var edits []Edit
 	err := decodeStrict(data, ErrInvalidSettings, func(d *jsonDecoder) error {
@@ -100,15 +135,21 @@ func ParseEdits(data []byte) ([]Edit, error) {
 		})
 	})
 	if err != nil {
+		e, ok := asError(err)
+		if !ok { // the body as a whole: not an array, malformed, trailing data
+			e = coded(CodeInvalidJSON, "", err)
+		}
 		if !errors.Is(err, ErrInvalidSettings) {
 			// A malformed ID: an ErrInvalidID, and invalid edits too.
-			err = fmt.Errorf("%w (%w)", err, ErrInvalidSettings)
+			e = coded(e.Code, e.Field, fmt.Errorf("%w (%w)", err, ErrInvalidSettings))
 		}
-		return nil, err
+		return nil, e
 	}
 	return edits, nil
 }
 
+// edit reads the i-th edit of an edits body. Every error is an *Error
+// naming the value at fault.
 func (d *jsonDecoder) edit(i int) (Edit, error) {
 	what := "edit " + strconv.Itoa(i)
 	var op, name string
@@ -128,11 +169,21 @@ func (d *jsonDecoder) edit(i int) (Edit, error) {
 		case "on":
 			on, err = d.bool(what + " on")
 		default:
-			err = fmt.Errorf("teamperm: %s: unknown field %q: %w", what, key, ErrInvalidSettings)
+			return coded(CodeUnknownField, pointer(i, key), fmt.Errorf("teamperm: %s: unknown field %q: %w", what, key, ErrInvalidSettings))
 		}
-		return err
+		if err != nil {
+			code := CodeInvalidJSON
+			if errors.Is(err, ErrInvalidID) {
+				code = CodeInvalidID
+			}
+			return coded(code, pointer(i, key), err)
+		}
+		return nil
 	})
 	if err != nil {
+		if _, ok := asError(err); !ok { // the object itself: malformed, a duplicate key
+			err = coded(CodeInvalidJSON, pointer(i, ""), err)
+		}
 		return nil, err
 	}
 	want := map[string]string{
@@ -142,13 +193,27 @@ func (d *jsonDecoder) edit(i int) (Edit, error) {
 	}
 	value, ok := want[op]
 	if !ok {
-		return nil, fmt.Errorf("teamperm: %s: op %q: %w", what, op, ErrInvalidSettings)
+		code, field := CodeUnknownOp, pointer(i, "op")
+		if !keys["op"] {
+			code, field = CodeMissingField, pointer(i, "")
+		}
+		return nil, coded(code, field, fmt.Errorf("teamperm: %s: op %q: %w", what, op, ErrInvalidSettings))
 	}
 	if !keys[value] || len(keys) != 2 {
-		return nil, fmt.Errorf("teamperm: %s: op %q takes exactly the field %q: %w", what, op, value, ErrInvalidSettings)
+		code, field := CodeMissingField, pointer(i, "")
+		if keys[value] { // an extra key: name the first, in a fixed order
+			code = CodeUnknownField
+			for _, k := range [...]string{"permission", "role", "instances", "pipelines", "on"} {
+				if keys[k] && k != value {
+					field = pointer(i, k)
+					break
+				}
+			}
+		}
+		return nil, coded(code, field, fmt.Errorf("teamperm: %s: op %q takes exactly the field %q: %w", what, op, value, ErrInvalidSettings))
 	}
 	wrapName := func(err error) error {
-		return fmt.Errorf("%w (%s: %w)", err, what, ErrInvalidSettings)
+		return coded(ErrorCode(err), pointer(i, value), fmt.Errorf("%w (%s: %w)", err, what, ErrInvalidSettings))
 	}
 	switch op {
 	case "set_role":
@@ -172,7 +237,13 @@ func (d *jsonDecoder) edit(i int) (Edit, error) {
 	case "set_instances", "set_pipelines":
 		field := op[len("set_"):]
 		if err := access.validate(field); err != nil {
-			return nil, wrapName(err)
+			// From JSON, "all" carries no IDs: the only refusals are a
+			// null ID and an ID listed twice.
+			code := CodeDuplicateID
+			if errors.Is(err, ErrInvalidID) {
+				code = CodeInvalidID
+			}
+			return nil, coded(code, pointer(i, value), fmt.Errorf("%w (%s: %w)", err, what, ErrInvalidSettings))
 		}
 		if op == "set_instances" {
 			return SetInstances{access}, nil

@@ -4,7 +4,8 @@ import "errors"
 
 // Sentinel errors. Errors returned by this package wrap one of these with
 // context (the offending value, the field), so callers test them with
-// [errors.Is], never by comparing strings.
+// [errors.Is], never by comparing strings. [ErrorCode] names each error
+// with a stable code for clients (the table is at [Code]).
 var (
 	// ErrForbidden is wrapped by [Decision.Err] when the member can see the
 	// record (or no record was involved) but lacks the permission. HTTP

@@ -2,6 +2,7 @@ package teamperm_test
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -62,6 +63,21 @@ func escalationUniverse(org teamperm.ID, team []teamperm.Settings) ([]teamperm.R
 		people = append(people, s.Member)
 	}
 	recs := exhaustiveRecords(org, instances, people, pipelines)
+	// R19: records on several instances, every pair of the instances in
+	// play, so that the classes' claim (a record on several instances adds
+	// no class) is checked too.
+	for k := range teamperm.Kinds() {
+		if !k.IsInstanceBound() {
+			continue
+		}
+		for i, a := range instances {
+			for _, b := range instances[i+1:] {
+				for _, who := range people[:min(3, len(people))] {
+					recs = append(recs, teamperm.Record{Kind: k, Organization: org, Instances: teamperm.IDSetOf(a, b), Assignee: who})
+				}
+			}
+		}
+	}
 	for k := range teamperm.Kinds() {
 		recs = append(recs, teamperm.Record{Kind: k, Organization: orgPool[2], Instance: instancePool[0], Assignee: people[1]},
 			teamperm.Record{Kind: k, Instance: instancePool[0], Assignee: people[1]})
@@ -103,7 +119,7 @@ func narrower(before, after access, n int) bool {
 // settings that do not compile.
 func genTeamMember(t *rapid.T, id teamperm.ID) teamperm.Settings {
 	s := genSettings(t)
-	s.Member = id
+	s.Member, s.Revision = id, s.Revision%1000 // far from the last revision, which takes no edit
 	if s.Role == teamperm.RoleOwner {
 		s.Role = teamperm.RoleAdmin
 	}
@@ -182,13 +198,17 @@ func TestNoEscalationStateMachine(t *testing.T) {
 
 			if err != nil {
 				refused++
+				if p := codedProblem(err); p != "" {
+					t.Fatal(p)
+				}
 				if diff := cmp.Diff(target, next, settingsOpts...); diff != "" {
 					t.Fatalf("refused edit (%v) returned changed settings:\n%s", err, diff)
 				}
 				// A batch that only removes access, on a plan that takes
 				// it, by an actor allowed to edit the target, to settings
 				// that validate, must pass.
-				if !onlyRemoves || plan != teamperm.PlanPro || actorErr != nil || teamperm.CanEdit(actor, org, target) != nil || want.Validate() != nil {
+				// (The last revision takes no edit at all.)
+				if !onlyRemoves || plan != teamperm.PlanPro || actorErr != nil || teamperm.CanEdit(actor, org, target) != nil || want.Validate() != nil || target.Revision == math.MaxUint64 {
 					return
 				}
 				_, rw := toRef(org, plan, want)
@@ -646,4 +666,52 @@ func scribble(f teamperm.Filter) {
 			f.Values[i] = teamperm.IntID(99)
 		}
 	}
+}
+
+// Findings of the attacker's review of this change.
+func TestReviewFindings(t *testing.T) {
+	owner := mustCompile(t, reviewOrg, teamperm.Settings{Member: teamperm.IntID(1), Role: teamperm.RoleOwner})
+	brunoM := mustCompile(t, reviewOrg, bruno)
+
+	// The nil UUID is "unset" too.
+	nilUUID := teamperm.UUIDID([16]byte{})
+	if _, err := teamperm.Compile(teamperm.Organization{ID: nilUUID}, teamperm.Settings{Member: teamperm.IntID(5), Role: teamperm.RoleOwner}); !errors.Is(err, teamperm.ErrInvalidID) {
+		t.Errorf("nil UUID organisation: %v", err)
+	}
+	if _, err := teamperm.Compile(reviewOrg, teamperm.Settings{Member: nilUUID, Role: teamperm.RoleOwner}); !errors.Is(err, teamperm.ErrInvalidID) {
+		t.Errorf("nil UUID member: %v", err)
+	}
+
+	// The last revision takes no edit: the next would wrap to 0 and share
+	// a MemberKey with revision 0.
+	last := cloneSettings(sam)
+	last.Revision = ^uint64(0)
+	if _, _, err := teamperm.ApplyEdits(owner, reviewOrg, last, adminTime, teamperm.Deny{Permission: teamperm.ChatSend}); !errors.Is(err, teamperm.ErrInvalidSettings) {
+		t.Errorf("edit at the last revision: %v", err)
+	}
+
+	// Stored settings that do not validate: an admin is not told the IDs
+	// (they may be of instances it cannot see); an owner is.
+	secret := teamperm.StringID("secret-brand")
+	stored := teamperm.Settings{Member: teamperm.IntID(20), Role: teamperm.RoleMember, Instances: teamperm.Only(bloom, secret, secret)}
+	_, _, err := teamperm.ApplyEdits(brunoM, reviewOrg, stored, adminTime, teamperm.Deny{Permission: teamperm.ChatSend})
+	if !errors.Is(err, teamperm.ErrInvalidSettings) || strings.Contains(err.Error(), "secret") || !strings.Contains(err.Error(), "instances") {
+		t.Errorf("admin's refusal: %v", err)
+	}
+	_, _, err = teamperm.ApplyEdits(owner, reviewOrg, stored, adminTime, teamperm.Deny{Permission: teamperm.ChatSend})
+	if !errors.Is(err, teamperm.ErrInvalidSettings) || !strings.Contains(err.Error(), "secret") {
+		t.Errorf("owner's refusal: %v", err)
+	}
+	// A duplicate the edit itself brings is the actor's own: named.
+	_, _, err = teamperm.ApplyEdits(brunoM, reviewOrg, sam, adminTime, teamperm.SetInstances{Access: teamperm.Only(bloom, bloom)})
+	if !errors.Is(err, teamperm.ErrInvalidSettings) || !strings.Contains(err.Error(), `"bloom" listed twice`) {
+		t.Errorf("duplicate in the edit: %v", err)
+	}
+
+	// A Change a host built with a nil edit still prints and logs.
+	c := teamperm.Change{Edits: []teamperm.Edit{nil, teamperm.Grant{}, (*teamperm.Grant)(nil)}}
+	if s := c.String(); !strings.Contains(s, "<nil>") {
+		t.Errorf("Change.String = %q", s)
+	}
+	_ = c.LogValue().Resolve().String()
 }

@@ -146,3 +146,34 @@ func ExampleFilter() {
 	// Output:
 	// (organization:1) AND (assignee:42)
 }
+
+// Who may see a new message, to push it live only to them.
+func ExampleAudience() {
+	org := teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.PlanPro.Features()}
+	var team []*teamperm.Member
+	for _, s := range []teamperm.Settings{
+		{Member: teamperm.IntID(1), Role: teamperm.RoleOwner},
+		teamperm.SupportAgent(teamperm.IntID(42), teamperm.Access{}),                           // only assigned chats
+		teamperm.SupportAgent(teamperm.IntID(43), teamperm.Access{}),                           // only assigned chats
+		teamperm.MultiBrandManager(teamperm.IntID(44), teamperm.RoleMember, teamperm.IntID(8)), // Bloom only
+	} {
+		m, err := teamperm.Compile(org, s)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		team = append(team, m)
+	}
+	audience, err := teamperm.NewAudience(team...)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	message := teamperm.Record{Kind: teamperm.KindMessage, Organization: org.ID, Instance: teamperm.IntID(7), Assignee: teamperm.IntID(42)}
+	for _, d := range audience.Append(nil, teamperm.ChatView, message) {
+		fmt.Println(d.Member(), d.Reason())
+	}
+	// Output:
+	// 1 owner
+	// 42 role_default
+}

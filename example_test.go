@@ -9,10 +9,13 @@ import (
 	"net/http/httptest"
 
 	"github.com/teamperm/teamperm"
+	"github.com/teamperm/teamperm/teamhttp"
 )
 
 // The quick start: compile a member of an organisation on Pro once, then
 // ask it questions on every request and map its answers to HTTP statuses.
+// The README's API tour is the first part of this function, kept identical
+// by TestREADMESnippets.
 func Example() {
 	org := teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.PlanPro.Features()}
 
@@ -28,36 +31,47 @@ func Example() {
 
 	// May the agent export contacts at all?
 	fmt.Println(agent.Evaluate(teamperm.ContactExport))
+	// forbidden contact.export: role_default (member 42, role member, revision 0)
 
-	// May the agent send into these conversations, or assign them?
-	mine := teamperm.Record{
+	// May the agent send into a conversation assigned to a colleague? No:
+	// it is hidden from the agent. In an HTTP handler, teamhttp answers 404
+	// for a hidden record, exactly as for a missing one, and 403 for a
+	// missing permission, as RFC 9457 problem details.
+	conv := teamperm.Record{
 		Kind:         teamperm.KindConversation,
 		Organization: org.ID,
 		Instance:     teamperm.IntID(7),
-		Assignee:     agent.ID(),
+		Assignee:     teamperm.IntID(43),
 	}
-	colleagues := mine
-	colleagues.Assignee = teamperm.IntID(43)
+	send := func(w http.ResponseWriter, r *http.Request) {
+		if teamhttp.Deny(w, agent.EvaluateRecord(teamperm.ChatSend, conv)) {
+			return
+		}
+		// ... send the message
+	}
 
+	w := httptest.NewRecorder()
+	send(w, httptest.NewRequest(http.MethodPost, "/conversations/9/messages", nil))
+	fmt.Print(w.Code, " ", w.Body)
+
+	// The same for conversations the agent can see.
+	mine := conv
+	mine.Assignee = agent.ID()
 	for _, d := range []teamperm.Decision{
 		agent.EvaluateRecord(teamperm.ChatSend, mine),
 		agent.EvaluateRecord(teamperm.ChatAssign, mine),
-		agent.EvaluateRecord(teamperm.ChatSend, colleagues),
 	} {
-		status := http.StatusOK
-		switch err := d.Err(); {
-		case errors.Is(err, teamperm.ErrNotFound):
-			status = http.StatusNotFound // hidden: answer as if it did not exist
-		case errors.Is(err, teamperm.ErrForbidden):
-			status = http.StatusForbidden
+		w := httptest.NewRecorder()
+		if !teamhttp.Deny(w, d) {
+			w.WriteHeader(http.StatusOK) // allowed: do it
 		}
-		fmt.Println(status, d.Permission(), d.Reason())
+		fmt.Println(w.Code, d.Permission(), d.Reason())
 	}
 	// Output:
 	// forbidden contact.export: role_default (member 42, role member, revision 0)
+	// 404 {"type":"about:blank","title":"Not Found","status":404,"code":"not_found"}
 	// 200 chat.send role_default
 	// 403 chat.assign role_default
-	// 404 chat.send not_assigned
 }
 
 func ExampleCompile() {
@@ -186,7 +200,8 @@ func ExampleMember_Visible() {
 func ExampleDecision_Err() {
 	// httpStatus maps a decision to the status a handler answers with.
 	// A hidden record answers 404, exactly like a record that does not
-	// exist, so its existence does not leak.
+	// exist, so its existence does not leak. (The subpackage teamhttp
+	// writes these answers as problem details: teamhttp.Deny.)
 	httpStatus := func(d teamperm.Decision) int {
 		switch err := d.Err(); {
 		case err == nil:

@@ -80,7 +80,8 @@ type Or []Filter
 
 // Eq matches a record whose Field equals Value. A zero (NULL) field never
 // matches, nor does a zero Value; Field must not be FieldCreatorKind (use
-// [CreatorKindIs]).
+// [CreatorKindIs]). For [FieldInstance], a record matches when any of its
+// instances ([Record.Instance] and [Record.Instances]) equals Value.
 type Eq struct {
 	Field Field
 	Value ID
@@ -89,13 +90,31 @@ type Eq struct {
 }
 
 // In matches a record whose Field is one of Values. The empty In is false;
-// a zero (NULL) field never matches.
+// a zero (NULL) field never matches. For [FieldInstance], a record matches
+// when any of its instances ([Record.Instance] and [Record.Instances]) is
+// one of Values.
 type In struct {
 	Field  Field
 	Values []ID
 
 	set  *idSet // an index of Values, when built by a Member; else nil
 	args []any  // Values as bind values, when built by a Member; else nil
+}
+
+// has reports whether v is one of the values; never for the zero ID.
+func (in In) has(v ID) bool {
+	if v.IsZero() {
+		return false
+	}
+	if in.set != nil {
+		return in.set.has(v)
+	}
+	for _, w := range in.Values {
+		if v == w {
+			return true
+		}
+	}
+	return false
 }
 
 // CreatorKindIs matches a deal whose creator kind is Kind. For
@@ -196,21 +215,15 @@ func Match(f Filter, r *Record) bool {
 		return false
 	case Eq:
 		v := f.Field.id(r)
-		return !v.IsZero() && v == f.Value
+		if !v.IsZero() && v == f.Value {
+			return true
+		}
+		return f.Field == FieldInstance && r.Instances.Contains(f.Value)
 	case In:
-		v := f.Field.id(r)
-		if v.IsZero() {
-			return false
+		if f.Field == FieldInstance && !r.Instances.IsEmpty() {
+			return f.has(r.Instance) || r.Instances.any(f.has)
 		}
-		if f.set != nil {
-			return f.set.has(v)
-		}
-		for _, w := range f.Values {
-			if v == w {
-				return true
-			}
-		}
-		return false
+		return f.has(f.Field.id(r))
 	case CreatorKindIs:
 		return r.CreatorKind == f.Kind
 	}

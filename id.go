@@ -14,9 +14,9 @@ import (
 //
 // The zero value is no ID, like SQL's NULL: it equals no other ID, a record
 // field holding it matches no restriction, and [Compile] rejects it where
-// an ID is required. IntID(0) and StringID("") are distinct from the zero
-// value and valid as instance, pipeline or record keys, but Compile refuses
-// them as organisation or member IDs: a Go host's 0 or "" usually means
+// an ID is required. IntID(0), StringID("") and the nil UUID are distinct
+// from the zero value and valid as instance, pipeline or record keys, but
+// Compile refuses them as organisation or member IDs: a Go host's 0 or "" usually means
 // "unset", and two unset tenants must never share rows. IDs are comparable with == (an int and a string ID never
 // compare equal, even for "7" and 7) and safe as map keys. An ID is 32
 // bytes and never allocates once made.

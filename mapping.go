@@ -2,6 +2,7 @@ package teamperm
 
 import (
 	"fmt"
+	"strings"
 )
 
 // A KeyKind is the type of the host's keys in a column: integers, text or
@@ -14,10 +15,14 @@ const (
 	// KeyInt: integer keys ([IntID]); bound as int64.
 	KeyInt KeyKind = iota + 1
 	// KeyString: text keys ([StringID]); bound as string and compared
-	// byte for byte, also under MySQL's case-insensitive collations.
+	// byte for byte in every dialect (R18), whatever the column's
+	// collation: case- and space-insensitive ones (MySQL's defaults,
+	// SQLite's NOCASE and RTRIM, PostgreSQL's citext and nondeterministic
+	// ICU collations) included.
 	KeyString
-	// KeyUUID: UUID keys ([UUIDID]); bound in canonical text form, which
-	// PostgreSQL's uuid columns and text columns alike accept.
+	// KeyUUID: UUID keys ([UUIDID]); bound in canonical lower-case text
+	// form, which PostgreSQL's uuid columns and text columns alike accept,
+	// and compared byte for byte as text keys are.
 	KeyUUID
 
 	numKeyKinds = iota + 1
@@ -82,6 +87,13 @@ type Mapping struct {
 	Creator  Column // the member who created the deal
 	Pipeline Column // the deal's pipeline
 
+	// Instances is the link table of records on several instances (R19),
+	// such as contact_instances(contact_id, instance_id); optional. With
+	// it, a record's instances are the Instance column's (when mapped)
+	// and those of its rows in the link table, and an instance condition
+	// renders as an EXISTS subquery on the link table.
+	Instances InstanceLink
+
 	// CreatorKind is the column saying who created a deal: NULL for a
 	// legacy deal, CreatorMember or CreatorAutomation otherwise. Its Key is
 	// ignored.
@@ -90,6 +102,76 @@ type Mapping struct {
 	// CreatorMember and CreatorAutomation: strings, or integers (int64).
 	// Zero values mean "member" and "automation".
 	CreatorKindValues struct{ Member, Automation any }
+}
+
+// An InstanceLink maps a link table that puts a record on several WhatsApp
+// instances (R19): one row for each (record, instance) pair. With integer
+// record keys (and in SQLite) an instance condition renders as
+//
+//	EXISTS (SELECT 1 FROM contact_instances AS teamperm_link
+//	        WHERE teamperm_link.contact_id = c.id AND teamperm_link.instance_id IN (...))
+//
+// served by an index on the link table's (record, instance) or (instance,
+// record) columns. With text or UUID record keys in PostgreSQL and MySQL
+// it renders as two uncorrelated INs
+//
+//	(c.id IN (SELECT teamperm_link.contact_id FROM contact_instances AS teamperm_link WHERE ...)
+//	 AND c.id <as bytes> IN (SELECT teamperm_link.contact_id <as bytes> FROM ... WHERE ...))
+//
+// since a correlated subquery lets an engine cache its answer per record
+// key under the key's collation (MariaDB's subquery cache answers "IT'S"
+// with the answer for "it's"), and keys compare byte for byte (R18); the
+// first IN lets an index on c.id serve a semi-join. An index on the link
+// table's (instance, record) columns serves the subqueries. The zero
+// InstanceLink is no link table.
+type InstanceLink struct {
+	// Table is the link table, optionally schema-qualified
+	// ("contact_instances", "crm.contact_instances").
+	Table string
+	// Record is the link table's column that refers to the record
+	// ("contact_id"), unqualified.
+	Record Column
+	// Instance is the link table's instance column ("instance_id"),
+	// unqualified; its Key is the kind of the instance keys.
+	Instance Column
+	// Key is the record's own key column in the list query, the one
+	// Record refers to, qualified by its table or alias ("c.id"), so that
+	// it cannot be read as a column of the link table.
+	Key Column
+}
+
+// linkAlias is the link table's alias in the EXISTS subquery.
+const linkAlias = "teamperm_link"
+
+// IsZero reports whether l maps no link table.
+func (l InstanceLink) IsZero() bool { return l == InstanceLink{} }
+
+// validate checks the link's names and key kinds.
+func (l InstanceLink) validate() error {
+	bad := func(what, name, want string) error {
+		return fmt.Errorf("teamperm: instance link %s %q: %s: %w", what, name, want, ErrInvalidMapping)
+	}
+	if err := validIdent(l.Table); err != nil || countByte(l.Table, '.') > 1 {
+		return bad("table", l.Table, "want a table name such as contact_instances")
+	}
+	for _, c := range []struct {
+		what string
+		col  Column
+	}{{"record column", l.Record}, {"instance column", l.Instance}} {
+		if err := validIdent(c.col.Name); err != nil || countByte(c.col.Name, '.') > 0 {
+			return bad(c.what, c.col.Name, "want an unqualified column name such as contact_id")
+		}
+		if c.col.Key == 0 || c.col.Key >= numKeyKinds {
+			return bad(c.what, c.col.Name, "no key kind")
+		}
+	}
+	if err := validIdent(l.Key.Name); err != nil || countByte(l.Key.Name, '.') == 0 || strings.HasPrefix(l.Key.Name, linkAlias+".") {
+		return bad("key column", l.Key.Name, "want the record's key qualified by its table or alias, such as c.id")
+	}
+	if l.Key.Key != l.Record.Key {
+		return bad("key column", l.Key.Name, fmt.Sprintf("holds keys of kind %s, the link's record column of kind %s", l.Key.Key, l.Record.Key))
+	}
+	return nil
 }
 
 // column returns the column of f, or an error naming f.
@@ -184,4 +266,57 @@ func countByte(s string, b byte) int {
 		}
 	}
 	return n
+}
+
+// AppendColumns appends to dst the mapped columns of m, quoted for d and
+// separated by commas, for the SELECT list of a query whose rows
+// [Mapping.Record] turns into Records: the organisation (unless
+// SingleTenant), then every other mapped field in [Field] order. Unmapped
+// fields are left out. It fails, appending nothing, for a column name that
+// is not an identifier.
+func (m Mapping) AppendColumns(dst []byte, d Dialect) ([]byte, error) {
+	cols, err := m.checkColumns()
+	if err != nil {
+		return dst, err
+	}
+	r := renderer{d: d, b: dst}
+	for i, c := range cols {
+		if i > 0 {
+			r.b = append(r.b, ", "...)
+		}
+		r.ident(c.col.Name)
+	}
+	return r.b, nil
+}
+
+// Record returns the record of kind k that a row stands for, from the
+// values scanned from the columns [Mapping.AppendColumns] wrote, in that
+// order (into *any, as database/sql's drivers give them): it is the
+// conversion a host would otherwise write by hand, and the one
+// [CheckScope] reads rows with.
+//
+// A NULL is the zero [ID]. An integer column's value may come as an
+// integer or as its decimal text, a UUID column's as the 16 bytes or the
+// canonical lower-case text; anything else is an error wrapping
+// [ErrInvalidMapping], as is a text key that comes as an integer. A
+// creator-kind value that is none of the mapped CreatorKindValues is an
+// invalid CreatorKind, which nothing matches. With SingleTenant, the
+// record's Organization is left zero: set it to the database's
+// organisation. With an instance link ([Mapping.Instances]), Record does
+// not read the link table: set the record's Instances from it yourself.
+func (m Mapping) Record(k Kind, values []any) (Record, error) {
+	cols, err := m.checkColumns()
+	if err != nil {
+		return Record{}, err
+	}
+	if len(values) != len(cols) {
+		return Record{}, fmt.Errorf("teamperm: %d values for the %d mapped columns: %w", len(values), len(cols), ErrInvalidMapping)
+	}
+	rec := Record{Kind: k}
+	for i, c := range cols {
+		if err := setField(&rec, c, values[i], &m); err != nil {
+			return Record{}, err
+		}
+	}
+	return rec, nil
 }

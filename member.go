@@ -266,11 +266,14 @@ func (m *Member) Evaluate(p Permission) Decision {
 // first whether the member can see r at all (if not, the outcome is
 // [OutcomeNotFound], whatever p is), then whether the member holds p
 // ([OutcomeForbidden] if not).
-func (m *Member) EvaluateRecord(p Permission, r Record) Decision {
+func (m *Member) EvaluateRecord(p Permission, r Record) Decision { return m.evaluateRecord(p, &r) }
+
+// evaluateRecord is EvaluateRecord without copying the record.
+func (m *Member) evaluateRecord(p Permission, r *Record) Decision {
 	if !m.valid() {
 		return Decision{v: mkVerdict(OutcomeNotFound, ReasonNone, p, 0, r.Kind)}
 	}
-	v := m.visible(&r)
+	v := m.visible(r)
 	switch {
 	case !v.ok:
 		return Decision{m: m, v: mkVerdict(OutcomeNotFound, v.why, p, v.by, r.Kind)}
@@ -289,11 +292,14 @@ func (m *Member) EvaluateRecord(p Permission, r Record) Decision {
 // Visible decides whether the member can see record r: [OutcomeAllow] or
 // [OutcomeNotFound]. A record-level action also needs its permission: use
 // [Member.EvaluateRecord] for that.
-func (m *Member) Visible(r Record) Decision {
+func (m *Member) Visible(r Record) Decision { return m.visibleDecision(&r) }
+
+// visibleDecision is Visible without copying the record.
+func (m *Member) visibleDecision(r *Record) Decision {
 	if !m.valid() {
 		return Decision{v: mkVerdict(OutcomeNotFound, ReasonNone, 0, 0, r.Kind)}
 	}
-	v := m.visible(&r)
+	v := m.visible(r)
 	o := OutcomeNotFound
 	if v.ok {
 		o = OutcomeAllow
@@ -322,7 +328,7 @@ func (m *Member) visible(r *Record) visibility {
 	switch {
 	case rule.hidden:
 		return visibility{why: rule.why, by: rule.by}
-	case rule.eff.instances && !m.sets.inst.has(r.Instance):
+	case rule.eff.instances && !m.seesInstanceOf(r):
 		return visibility{why: ReasonInstanceRestricted}
 	case rule.eff.assigned && !r.Assignee.eq(m.id):
 		return visibility{why: ReasonNotAssigned}
@@ -382,7 +388,7 @@ func (res restrictions) forKind(k Kind) restrictions {
 
 // hides returns the reason the restrictions in res hide r, or ReasonNone.
 func (m *Member) hides(r *Record, res restrictions) Reason {
-	if res.instances && r.Kind.IsInstanceBound() && !m.sets.inst.has(r.Instance) {
+	if res.instances && r.Kind.IsInstanceBound() && !m.seesInstanceOf(r) {
 		return ReasonInstanceRestricted
 	}
 	switch r.Kind {
@@ -399,6 +405,12 @@ func (m *Member) hides(r *Record, res restrictions) Reason {
 		}
 	}
 	return ReasonNone
+}
+
+// seesInstanceOf reports whether one of r's instances (R19) is among the
+// member's allowed ones.
+func (m *Member) seesInstanceOf(r *Record) bool {
+	return m.sets.inst.has(r.Instance) || r.Instances.enc != "" && r.Instances.any(m.sets.inst.has)
 }
 
 // createdFor is R10: the member created the deal, or an automation created

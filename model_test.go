@@ -1,6 +1,8 @@
 package teamperm_test
 
 import (
+	"fmt"
+	"math"
 	"testing"
 
 	"github.com/teamperm/teamperm"
@@ -65,7 +67,7 @@ func genSettings(t *rapid.T) teamperm.Settings {
 	return teamperm.Settings{
 		Member:            rapid.SampledFrom(memberPool).Draw(t, "member"),
 		Role:              teamperm.Role(rapid.IntRange(1, 3).Draw(t, "role")),
-		Revision:          rapid.Uint64().Draw(t, "revision"),
+		Revision:          rapid.Uint64Max(math.MaxUint64-1).Draw(t, "revision"), // the last revision takes no edit
 		Grants:            genPermissionSet(t, "grant"),
 		Denies:            genPermissionSet(t, "deny"),
 		Instances:         genAccess(t, instancePool, "instances"),
@@ -86,6 +88,18 @@ func genRecord(t *rapid.T, org teamperm.ID, s teamperm.Settings) teamperm.Record
 		Creator:     nearID(t, memberPool, []teamperm.ID{s.Member}, "creator"),
 		CreatorKind: teamperm.CreatorKind(rapid.IntRange(0, 2).Draw(t, "creatorKind")),
 		Pipeline:    nearID(t, pipelinePool, s.Pipelines.IDs, "pipeline"),
+	}
+	// R19: now and then a record on several instances, NULLs and
+	// duplicates among them.
+	if rapid.IntRange(0, 3).Draw(t, "multiInstance") == 0 {
+		var more []teamperm.ID
+		for i := range rapid.IntRange(0, 3).Draw(t, "moreInstances") {
+			more = append(more, nearID(t, instancePool, s.Instances.IDs, fmt.Sprintf("more%d", i)))
+		}
+		r.Instances = teamperm.IDSetOf(more...)
+		if rapid.Bool().Draw(t, "onlyInstances") {
+			r.Instance = teamperm.ID{}
+		}
 	}
 	switch rapid.IntRange(0, 9).Draw(t, "recordOrg") {
 	case 0:
@@ -175,14 +189,19 @@ func toRefRecord(r teamperm.Record) refRecord {
 	default:
 		ck = "invalid " + r.CreatorKind.String() // no legacy: matches nothing
 	}
+	var more []string
+	for id := range r.Instances.All() {
+		more = append(more, refID(id))
+	}
 	return refRecord{
-		Kind:        kind,
-		Org:         refID(r.Organization),
-		Instance:    refID(r.Instance),
-		Assignee:    refID(r.Assignee),
-		Creator:     refID(r.Creator),
-		CreatorKind: ck,
-		Pipeline:    refID(r.Pipeline),
+		Kind:          kind,
+		MoreInstances: more,
+		Org:           refID(r.Organization),
+		Instance:      refID(r.Instance),
+		Assignee:      refID(r.Assignee),
+		Creator:       refID(r.Creator),
+		CreatorKind:   ck,
+		Pipeline:      refID(r.Pipeline),
 	}
 }
 

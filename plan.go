@@ -125,7 +125,7 @@ func (f Features) String() string {
 // key.
 type Organization struct {
 	// ID is the host's key for the organisation; it must not be zero,
-	// IntID(0) or StringID("").
+	// IntID(0), StringID("") or the nil UUID.
 	ID ID
 	// Features are what the organisation's plan includes; use
 	// [Plan.Features] or the host's own mapping of its plan names.

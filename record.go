@@ -55,6 +55,12 @@ type Record struct {
 	// instance-bound kinds ([Kind.IsInstanceBound]). For a record of
 	// [KindInstance] it is the instance's own ID.
 	Instance ID
+	// Instances are further instances the record belongs to, for a record
+	// on several WhatsApp numbers (a contact who wrote to two of them,
+	// R19). An instance-restricted member sees the record when at least
+	// one of Instance and Instances is allowed; none (all NULL) hides it.
+	// Usually either Instance or Instances is set.
+	Instances IDSet
 	// Assignee is the member a conversation or deal is assigned to; for a
 	// message, the assignee of its conversation. Zero when unassigned.
 	Assignee ID

@@ -130,12 +130,14 @@ func (s Settings) Validate() error {
 }
 
 // validateKey checks the ID of a member or organisation: not zero, and not
-// IntID(0) or the empty string, which a Go host almost always means as
-// "unset": two unset tenants must never share rows.
+// IntID(0), the empty string or the nil UUID, which a Go host almost always
+// means as "unset" (the zero value of its key type): two unset tenants must
+// never share rows.
 func validateKey(what string, id ID) error {
 	s, isStr := id.Str()
 	n, isInt := id.Int()
-	if id.IsZero() || isStr && s == "" || isInt && n == 0 {
+	u, isUUID := id.UUID()
+	if id.IsZero() || isStr && s == "" || isInt && n == 0 || isUUID && u == [16]byte{} {
 		return fmt.Errorf("teamperm: %s id %v: %w", what, id, ErrInvalidID)
 	}
 	return nil

@@ -17,13 +17,16 @@ type Dialect uint8
 const (
 	// Postgres: PostgreSQL and what speaks its SQL (CockroachDB,
 	// YugabyteDB): "quoted" identifiers, $1 placeholders, large sets as
-	// one array parameter.
+	// one array parameter, text keys compared byte for byte as
+	// col::text COLLATE "C" next to the plain equality the index serves.
 	Postgres Dialect = iota + 1
 	// SQLite: "quoted" identifiers, ? placeholders, large sets as one JSON
-	// array parameter read by json_each.
+	// array parameter read by json_each, text keys compared under
+	// COLLATE BINARY.
 	SQLite
 	// MySQL: MySQL and MariaDB: `quoted` identifiers, ? placeholders, and
-	// text keys compared byte for byte whatever the column's collation.
+	// text keys compared byte for byte (CAST(col AS BINARY)) next to the
+	// plain equality the index serves.
 	MySQL
 
 	numDialects = iota + 1
@@ -229,48 +232,181 @@ func (r *renderer) keyColumn(node string, f Field) (Column, error) {
 }
 
 func (r *renderer) eq(f Eq) error {
-	c, err := r.keyColumn("Eq", f.Field)
-	if err != nil {
+	return r.onColumns("Eq", f.Field, func(c Column) error {
+		if err := checkKey(c, f.Field, f.Value); err != nil {
+			return err
+		}
+		v := f.arg
+		if v == nil {
+			v = boxID(f.Value)
+		}
+		r.compare(c, v)
+		return nil
+	})
+}
+
+// onColumns renders a condition on field f with cond, which writes it for
+// one column: on f's column, or, for the instance field of a mapping with
+// an instance link (R19), on the Instance column (if mapped) OR on the
+// link table's instance column inside an EXISTS subquery.
+func (r *renderer) onColumns(node string, f Field, cond func(Column) error) error {
+	link := r.m.Instances
+	if f != FieldInstance || link.IsZero() {
+		c, err := r.keyColumn(node, f)
+		if err != nil {
+			return err
+		}
+		return cond(c)
+	}
+	if err := link.validate(); err != nil {
 		return err
 	}
-	if err := checkKey(c, f.Field, f.Value); err != nil {
-		return err
+	main := r.m.Instance.Name != ""
+	if main {
+		c, err := r.keyColumn(node, f)
+		if err != nil {
+			return err
+		}
+		r.b = append(r.b, '(')
+		if err := cond(c); err != nil {
+			return err
+		}
+		r.b = append(r.b, " OR "...)
 	}
-	v := f.arg
-	if v == nil {
-		v = boxID(f.Value)
+	linkCol := Column{Name: linkAlias + "." + link.Instance.Name, Key: link.Instance.Key}
+	if link.Key.Key != KeyInt && r.d.base() != SQLite {
+		// Text keys in PostgreSQL and MySQL: uncorrelated INs, one under
+		// the key column's own collation (so that an index on it serves a
+		// semi-join) and one over the keys as bytes. A correlated
+		// subquery would let the engine cache its answer per outer key
+		// under the column's collation (MariaDB's subquery cache does:
+		// the answer for "it's" is reused for "IT'S"), which R18 forbids.
+		r.b = append(r.b, '(')
+		for i, exact := range []bool{false, true} {
+			if i > 0 {
+				r.b = append(r.b, " AND "...)
+			}
+			r.keyExpr(link.Key.Name, exact)
+			r.b = append(r.b, " IN (SELECT "...)
+			r.keyExpr(linkAlias+"."+link.Record.Name, exact)
+			r.b = append(r.b, " FROM "...)
+			r.ident(link.Table)
+			r.b = append(r.b, " AS "...)
+			r.ident(linkAlias)
+			r.b = append(r.b, " WHERE "...)
+			if err := cond(linkCol); err != nil {
+				return err
+			}
+			r.b = append(r.b, ')')
+		}
+		r.b = append(r.b, ')')
+	} else {
+		r.b = append(r.b, "EXISTS (SELECT 1 FROM "...)
+		r.ident(link.Table)
+		r.b = append(r.b, " AS "...)
+		r.ident(linkAlias)
+		r.b = append(r.b, " WHERE "...)
+		if link.Key.Key == KeyInt {
+			r.ident(linkAlias + "." + link.Record.Name)
+			r.b = append(r.b, " = "...)
+			r.ident(link.Key.Name)
+		} else { // SQLite: both sides under the BINARY collation
+			r.exact(linkAlias + "." + link.Record.Name)
+			r.b = append(r.b, " = "...)
+			r.exact(link.Key.Name)
+		}
+		r.b = append(r.b, " AND "...)
+		if err := cond(linkCol); err != nil {
+			return err
+		}
+		r.b = append(r.b, ')')
 	}
-	r.compare(c, v)
+	if main {
+		r.b = append(r.b, ')')
+	}
 	return nil
 }
 
-// compare writes column = value; under MySQL, a text value is compared
-// byte for byte too, so that a case-insensitive collation never makes "ab"
-// equal "AB". The plain equality stays first so an index on the column
-// still serves the lookup.
+// compare writes column = value. A text value is compared byte for byte
+// (R18) whatever the column's collation or type: MySQL adds a comparison
+// of the column cast to binary, PostgreSQL one of the column as text under
+// the "C" collation, SQLite compares under the BINARY collation. In MySQL
+// and PostgreSQL the plain equality stays first, so that an index on the
+// column, whatever its collation, still serves the lookup; SQLite's
+// COLLATE BINARY is its columns' default collation, which its indexes
+// serve as they are.
 func (r *renderer) compare(c Column, v any) {
-	if _, text := v.(string); text && r.d.base() == MySQL {
-		r.b = append(r.b, '(')
-		r.ident(c.Name)
-		r.b = append(r.b, " = "...)
-		r.arg(v)
-		r.b = append(r.b, " AND CAST("...)
-		r.ident(c.Name)
-		r.b = append(r.b, " AS BINARY) = "...)
-		r.arg(v)
-		r.b = append(r.b, ')')
-		return
+	if _, text := v.(string); text {
+		switch r.d.base() {
+		case MySQL:
+			r.b = append(r.b, '(')
+			r.ident(c.Name)
+			r.b = append(r.b, " = "...)
+			r.arg(v)
+			r.b = append(r.b, " AND CAST("...)
+			r.ident(c.Name)
+			r.b = append(r.b, " AS BINARY) = "...)
+			r.arg(v)
+			r.b = append(r.b, ')')
+			return
+		case Postgres:
+			r.b = append(r.b, '(')
+			r.ident(c.Name)
+			r.b = append(r.b, " = "...)
+			r.arg(v)
+			r.b = append(r.b, " AND "...)
+			r.exact(c.Name)
+			r.b = append(r.b, " = "...)
+			r.arg(v)
+			r.b = append(r.b, ')')
+			return
+		case SQLite:
+			r.exact(c.Name)
+			r.b = append(r.b, " = "...)
+			r.arg(v)
+			return
+		}
 	}
 	r.ident(c.Name)
 	r.b = append(r.b, " = "...)
 	r.arg(v)
 }
 
-func (r *renderer) in(f In) error {
-	c, err := r.keyColumn("In", f.Field)
-	if err != nil {
-		return err
+// keyExpr writes the column as it is, or as [renderer.exact] writes it.
+func (r *renderer) keyExpr(name string, exact bool) {
+	if exact {
+		r.exact(name)
+		return
 	}
+	r.ident(name)
+}
+
+// exact writes the column as the dialect compares text byte for byte:
+// CAST(col AS BINARY) in MySQL, col::text COLLATE "C" in PostgreSQL (a
+// deterministic collation: equal means the same bytes, also for citext,
+// varchar, uuid and columns of a nondeterministic collation), col
+// COLLATE BINARY in SQLite.
+func (r *renderer) exact(name string) {
+	switch r.d.base() {
+	case MySQL:
+		r.b = append(r.b, "CAST("...)
+		r.ident(name)
+		r.b = append(r.b, " AS BINARY)"...)
+	case Postgres:
+		r.ident(name)
+		r.b = append(r.b, `::text COLLATE "C"`...)
+	default:
+		r.ident(name)
+		r.b = append(r.b, " COLLATE BINARY"...)
+	}
+}
+
+func (r *renderer) in(f In) error {
+	return r.onColumns("In", f.Field, func(c Column) error { return r.inColumn(c, f) })
+}
+
+// inColumn writes f on column c.
+func (r *renderer) inColumn(c Column, f In) error {
 	for _, id := range f.Values {
 		if err := checkKey(c, f.Field, id); err != nil {
 			return err
@@ -280,27 +416,46 @@ func (r *renderer) in(f In) error {
 	if len(vals) != len(f.Values) {
 		vals = boxIDs(f.Values)
 	}
+	text := c.Key != KeyInt
 	switch {
 	case len(vals) == 0:
 		r.b = append(r.b, "1=0"...)
 	case len(vals) == 1:
 		r.compare(c, vals[0])
-	case len(vals) >= largeSet && r.d.base() == Postgres:
+	case len(vals) >= largeSet && r.d.base() == Postgres && !text:
 		r.ident(c.Name)
 		r.b = append(r.b, " = ANY("...)
 		r.arg(pgArray(vals))
-		r.b = append(r.b, "::"...)
-		r.b = append(r.b, pgArrayType[c.Key]...)
-		r.b = append(r.b, ')')
+		r.b = append(r.b, "::bigint[])"...)
+	case len(vals) >= largeSet && r.d.base() == Postgres:
+		// The array's type is the column's own (text, varchar, citext,
+		// uuid...), inferred by the server, so the index serves it; the
+		// byte-exact check compares the same keys as text[].
+		arr := pgArray(vals)
+		r.b = append(r.b, '(')
+		r.ident(c.Name)
+		r.b = append(r.b, " = ANY("...)
+		r.arg(arr)
+		r.b = append(r.b, ") AND "...)
+		r.exact(c.Name)
+		r.b = append(r.b, " = ANY("...)
+		r.arg(arr)
+		r.b = append(r.b, "::text[]))"...)
 	case len(vals) >= largeSet && r.d.base() == SQLite && allUTF8(vals):
 		// JSON text cannot carry bytes that are not UTF-8 (they would
 		// become U+FFFD and match other rows): such sets stay placeholders.
 		js, _ := json.Marshal(vals) // strings and int64s only: cannot fail
-		r.ident(c.Name)
+		if text {
+			r.exact(c.Name)
+		} else {
+			r.ident(c.Name)
+		}
 		r.b = append(r.b, " IN (SELECT value FROM json_each("...)
 		r.arg(string(js))
 		r.b = append(r.b, "))"...)
-	case c.Key != KeyInt && r.d.base() == MySQL:
+	case text && r.d.base() == SQLite:
+		r.list(c.Name, true, vals)
+	case text:
 		r.b = append(r.b, '(')
 		r.list(c.Name, false, vals)
 		r.b = append(r.b, " AND "...)
@@ -322,11 +477,11 @@ func allUTF8(vals []any) bool {
 	return true
 }
 
-func (r *renderer) list(name string, binary bool, vals []any) {
-	if binary {
-		r.b = append(r.b, "CAST("...)
-		r.ident(name)
-		r.b = append(r.b, " AS BINARY)"...)
+// list writes name IN (values), with the column as [renderer.exact]
+// writes it when exact.
+func (r *renderer) list(name string, exact bool, vals []any) {
+	if exact {
+		r.exact(name)
 	} else {
 		r.ident(name)
 	}
@@ -339,8 +494,6 @@ func (r *renderer) list(name string, binary bool, vals []any) {
 	}
 	r.b = append(r.b, ')')
 }
-
-var pgArrayType = [numKeyKinds]string{KeyInt: "bigint[]", KeyString: "text[]", KeyUUID: "uuid[]"}
 
 // pgArray writes vals as a PostgreSQL array literal: {1,2} or {"a","b"}.
 func pgArray(vals []any) string {

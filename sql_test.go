@@ -38,6 +38,25 @@ func ids(ns ...int64) []teamperm.ID {
 	return out
 }
 
+// contactLinkMapping maps "contacts c" with the link table
+// contact_instances(contact_id, instance_id) (R19), and the contact's own
+// instance column when withColumn.
+func contactLinkMapping(withColumn bool) teamperm.Mapping {
+	m := teamperm.Mapping{
+		Organization: teamperm.IntColumn("c.org_id"),
+		Instances: teamperm.InstanceLink{
+			Table:    "contact_instances",
+			Record:   teamperm.IntColumn("contact_id"),
+			Instance: teamperm.IntColumn("instance_id"),
+			Key:      teamperm.IntColumn("c.id"),
+		},
+	}
+	if withColumn {
+		m.Instance = teamperm.IntColumn("c.instance_id")
+	}
+	return m
+}
+
 // TestSQLGolden renders typical scopes in every dialect, side by side, into
 // testdata/sql.golden.
 func TestSQLGolden(t *testing.T) {
@@ -71,6 +90,14 @@ func TestSQLGolden(t *testing.T) {
 		{name: "text keys, brand manager, contacts", org: teamperm.Organization{ID: teamperm.StringID("acme"), Features: teamperm.FineGrained},
 			s:    teamperm.Settings{Member: teamperm.StringID("sam"), Role: teamperm.RoleAdmin, Instances: teamperm.Only(teamperm.StringID("brand-a"), teamperm.StringID("it's"))},
 			kind: teamperm.KindContact, mapping: teamperm.Mapping{Organization: teamperm.StringColumn("org"), Instance: teamperm.StringColumn("instance")}},
+		{name: "contacts on several instances, link table and instance column", s: teamperm.Settings{Member: me, Role: teamperm.RoleMember, Instances: teamperm.Only(ids(7, 9)...)}, kind: teamperm.KindContact,
+			mapping: contactLinkMapping(true)},
+		{name: "contacts on several instances, link table only, forty instances", s: teamperm.Settings{Member: me, Role: teamperm.RoleMember, Instances: teamperm.Only(many...)}, kind: teamperm.KindContact,
+			mapping: contactLinkMapping(false)},
+		{name: "text keys, contacts on several instances", org: teamperm.Organization{ID: teamperm.StringID("acme"), Features: teamperm.FineGrained},
+			s:    teamperm.Settings{Member: teamperm.StringID("sam"), Role: teamperm.RoleMember, Instances: teamperm.Only(teamperm.StringID("brand-a"))},
+			kind: teamperm.KindContact, mapping: teamperm.Mapping{Organization: teamperm.StringColumn("c.org"), Instances: teamperm.InstanceLink{
+				Table: "crm.contact_instances", Record: teamperm.StringColumn("contact_key"), Instance: teamperm.StringColumn("instance"), Key: teamperm.StringColumn("c.key")}}},
 		{name: "uuid keys, messages joined to conversations", org: teamperm.Organization{ID: mustUUID("00000000-0000-4000-8000-000000000001"), Features: teamperm.FineGrained},
 			s:    teamperm.Settings{Member: mustUUID("00000000-0000-4000-8000-000000000042"), Role: teamperm.RoleMember, OnlyAssignedChats: true},
 			kind: teamperm.KindMessage, mapping: teamperm.Mapping{Organization: teamperm.UUIDColumn("m.org_id"), Assignee: teamperm.UUIDColumn("c.assignee_id")}},
@@ -216,6 +243,27 @@ func TestSQLErrors(t *testing.T) {
 		{"non-ascii", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Assignee.Name = "zuständig" }), `"zuständig"`},
 		{"too long", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Assignee.Name = strings.Repeat("a", 64) }), "longer than 63"},
 		{"missing creator kind column", rep.Scope(teamperm.KindDeal), teamperm.SQLite, with(func(m *teamperm.Mapping) { m.Creator = teamperm.IntColumn("created_by") }), "no column for field creator_kind"},
+		{"link: unqualified key", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) {
+			m.Instances = teamperm.InstanceLink{Table: "ci", Record: teamperm.IntColumn("contact_id"), Instance: teamperm.IntColumn("instance_id"), Key: teamperm.IntColumn("id")}
+		}), `key column "id": want the record's key qualified`},
+		{"link: key in the link's alias", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) {
+			m.Instances = teamperm.InstanceLink{Table: "ci", Record: teamperm.IntColumn("contact_id"), Instance: teamperm.IntColumn("instance_id"), Key: teamperm.IntColumn("teamperm_link.id")}
+		}), `key column "teamperm_link.id"`},
+		{"link: qualified record column", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) {
+			m.Instances = teamperm.InstanceLink{Table: "ci", Record: teamperm.IntColumn("ci.contact_id"), Instance: teamperm.IntColumn("instance_id"), Key: teamperm.IntColumn("c.id")}
+		}), `record column "ci.contact_id"`},
+		{"link: injected table", conv, teamperm.MySQL, with(func(m *teamperm.Mapping) {
+			m.Instances = teamperm.InstanceLink{Table: "ci; DROP TABLE x", Record: teamperm.IntColumn("contact_id"), Instance: teamperm.IntColumn("instance_id"), Key: teamperm.IntColumn("c.id")}
+		}), `table "ci; DROP TABLE x"`},
+		{"link: no key kind", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) {
+			m.Instances = teamperm.InstanceLink{Table: "ci", Record: teamperm.IntColumn("contact_id"), Instance: teamperm.Column{Name: "instance_id"}, Key: teamperm.IntColumn("c.id")}
+		}), `instance column "instance_id": no key kind`},
+		{"link: key kinds differ", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) {
+			m.Instances = teamperm.InstanceLink{Table: "ci", Record: teamperm.IntColumn("contact_id"), Instance: teamperm.IntColumn("instance_id"), Key: teamperm.StringColumn("c.id")}
+		}), `holds keys of kind string`},
+		{"link: instance key kind mismatch", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) {
+			m.Instances = teamperm.InstanceLink{Table: "ci", Record: teamperm.IntColumn("contact_id"), Instance: teamperm.StringColumn("instance_id"), Key: teamperm.IntColumn("c.id")}
+		}), `instance 7 is a key of kind int`},
 		{"creator kind value of a wrong type", rep.Scope(teamperm.KindDeal), teamperm.SQLite, func() teamperm.Mapping {
 			m := dealMapping
 			m.CreatorKindValues.Member = 1.5
@@ -333,6 +381,9 @@ func renderLaws(t *rapid.T) {
 		SingleTenant: rapid.Bool().Draw(t, "single"),
 		Organization: col("org"), Instance: col("instance"), Assignee: col("assignee"),
 		Creator: col("creator"), Pipeline: col("pipeline"), CreatorKind: col("creatorKind"),
+	}
+	if rapid.Bool().Draw(t, "link") { // R19: a link table, names as hostile as the columns'
+		m.Instances = teamperm.InstanceLink{Table: name("linkTable"), Record: col("linkRecord"), Instance: col("linkInstance"), Key: col("linkKey")}
 	}
 	prefix := rapid.IntRange(0, 3).Draw(t, "hostArgs")
 	hostArgs := make([]any, prefix)

@@ -221,11 +221,14 @@ func TestCheckScopeReportsWrongSchemas(t *testing.T) {
 	})
 }
 
-// TestCheckScopeReportsUUIDAsText: on PostgreSQL, a uuid column that the
-// mapping declares a StringColumn. The engine parses the bound text as a
-// UUID, so upper case matches the stored value, while Visible compares
-// text byte for byte: the member's "6BA7..." is not the row's "6ba7...".
-func TestCheckScopeReportsUUIDAsText(t *testing.T) {
+// TestCheckScopeUUIDAsText: on PostgreSQL, a uuid column that the
+// mapping declares a StringColumn, with upper-case IDs. The engine would
+// parse the bound text as a UUID, so upper case would match the stored
+// value, while Visible compares text byte for byte: the member's "6BA7..."
+// is not the row's "6ba7...". The renderer compares the column as text
+// byte for byte as well (R18), so the two agree and CheckScope passes;
+// CheckSchema reports the key kind that does not match the column's type.
+func TestCheckScopeUUIDAsText(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	forEachEngine(t, func(t *testing.T, db *testDB) {
@@ -236,15 +239,23 @@ func TestCheckScopeReportsUUIDAsText(t *testing.T) {
 		db.exec(t, "CREATE TABLE "+table+" (id BIGINT NOT NULL PRIMARY KEY, org_id BIGINT, instance_id UUID)")
 		inst := uuidN(0x10).String()
 		db.insert(t, table, []string{"id", "org_id", "instance_id"}, [][]any{{int64(1), int64(1), inst}, {int64(2), int64(1), uuidN(0x11).String()}})
-		m := compile(t, teamperm.IntID(1), teamperm.PlanPro, teamperm.Settings{
-			Member: teamperm.IntID(42), Role: teamperm.RoleMember, Instances: teamperm.Only(teamperm.StringID(strings.ToUpper(inst))),
-		})
 		mapping := teamperm.Mapping{Organization: teamperm.IntColumn("org_id"), Instance: teamperm.StringColumn("instance_id")}
-		err := teamperm.CheckScope(ctx, db.DB, db.dialect, table, mapping, m.Member, teamperm.KindContact)
-		if err == nil {
-			t.Fatal("CheckScope with a uuid column declared StringColumn and upper-case IDs: nil")
+		for _, id := range []string{strings.ToUpper(inst), inst} {
+			m := compile(t, teamperm.IntID(1), teamperm.PlanPro, teamperm.Settings{
+				Member: teamperm.IntID(42), Role: teamperm.RoleMember, Instances: teamperm.Only(teamperm.StringID(id)),
+			})
+			if err := teamperm.CheckScope(ctx, db.DB, db.dialect, table, mapping, m.Member, teamperm.KindContact); err != nil {
+				t.Errorf("CheckScope with a uuid column declared StringColumn, member allowed %q: %v", id, err)
+			}
+			q, args, err := m.Scope(teamperm.KindContact).AppendSQL([]byte("SELECT id FROM "+table+" WHERE "), nil, db.dialect, mapping)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rids := db.queryInts(t, string(q), args...)
+			if want := map[bool]int{true: 1, false: 0}[id == inst]; len(rids) != want {
+				t.Errorf("member allowed %q lists %v, want %d rows", id, rids, want)
+			}
 		}
-		t.Logf("uuid column declared StringColumn: %v", err)
 	})
 }
 
@@ -255,7 +266,8 @@ func TestCheckScopeReportsUUIDAsText(t *testing.T) {
 // CheckScope returns nil, yet a support agent (only assigned chats) is
 // shown conversations it created but that are assigned to a colleague.
 // Only the host's own Records (from its models, not from the mapping) can
-// catch that: the test compares against them.
+// catch that: the test compares against them, as CheckRows does (see
+// TestCheckRows).
 func TestCheckScopeCannotSeeSwappedColumns(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

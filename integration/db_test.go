@@ -6,8 +6,8 @@
 // SQLite (modernc.org/sqlite, pure Go) always runs. PostgreSQL runs when
 // TEAMPERM_POSTGRES_URL is set (a pgx URL), MariaDB or MySQL when
 // TEAMPERM_MYSQL_URL is set (a go-sql-driver/mysql DSN); otherwise their
-// subtests skip. `source .ci/services.sh` starts both servers and sets both
-// variables.
+// subtests skip (and fail when the variable CI is set, as in CI).
+// `source .ci/services.sh` starts both servers and sets both variables.
 package integration
 
 import (
@@ -27,6 +27,7 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/teamperm/teamperm"
+	"github.com/teamperm/teamperm/internal/testenv"
 	_ "modernc.org/sqlite"
 )
 
@@ -68,6 +69,7 @@ func TestMain(m *testing.M) {
 	}
 	pools.Unlock()
 	cleanupFuzzTable()
+	testenv.Summary("integration")
 	os.Exit(code)
 }
 
@@ -97,10 +99,7 @@ func openDB(t *testing.T, e engine) *testDB {
 		t.Cleanup(func() { db.Close() })
 		return &testDB{DB: db, engine: e}
 	}
-	url := os.Getenv(e.env)
-	if url == "" {
-		t.Skipf("%s is not set: set it to a %s URL to run this test against %s (source .ci/services.sh starts one)", e.env, e.driver, e.name)
-	}
+	url := testenv.Env(t, e.env, e.name, "set it to a "+e.driver+" URL; source .ci/services.sh starts one")
 	pools.Lock()
 	defer pools.Unlock()
 	if pools.dbs == nil {

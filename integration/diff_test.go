@@ -147,7 +147,11 @@ func nearID(t *rapid.T, pool, near []teamperm.ID, label string) teamperm.ID {
 
 func genWorld(t *rapid.T) world {
 	key := rapid.SampledFrom(keyKinds).Draw(t, "key")
-	p := keyPools[key]
+	return genWorldOf(t, key, keyPools[key])
+}
+
+// genWorldOf draws a world whose keys are of kind key, from pool p.
+func genWorldOf(t *rapid.T, key teamperm.KeyKind, p keyPool) world {
 	w := world{key: key, opts: mappingOpts{
 		key:       key,
 		qualified: rapid.Bool().Draw(t, "qualified"),
@@ -155,6 +159,13 @@ func genWorld(t *rapid.T) world {
 		ckInt:     rapid.Bool().Draw(t, "ckInt"),
 	}}
 	orgs := rapid.SliceOfNDistinct(rapid.SampledFrom(p.orgs), 3, 3, func(id teamperm.ID) teamperm.ID { return id }).Draw(t, "orgs")
+	// IntID(0) is no organisation to compile a member for (R17), but rows
+	// may carry it: keep it as the third, memberless organisation.
+	for i := range orgs[:2] {
+		if orgs[i] == teamperm.IntID(0) {
+			orgs[i], orgs[2] = orgs[2], orgs[i]
+		}
+	}
 	var ids, instances, pipelines []teamperm.ID
 	for i, org := range orgs[:2] {
 		plan := rapid.SampledFrom(plans).Draw(t, fmt.Sprintf("plan%d", i))

@@ -25,6 +25,7 @@ import (
 var explainRows = map[teamperm.Dialect]int{teamperm.Postgres: 20_000, teamperm.MySQL: 20_000, teamperm.SQLite: 2_000}
 
 const (
+	explainKeyBase   = 100_000 // records' own keys: explainKeyBase + rid
 	explainOrgs      = 4
 	explainInstances = 1600 // 400 per organisation
 	explainMembers   = 500
@@ -35,13 +36,26 @@ const (
 // analyzes it.
 func explainTable(t *testing.T, db *testDB, key teamperm.KeyKind) string {
 	t.Helper()
-	table := db.createRecordTable(t, key, "explain")
+	return explainTableDecl(t, db, key, "")
+}
+
+// explainTableDecl is explainTable with ID columns declared decl (the
+// engine's default type for key when "").
+func explainTableDecl(t *testing.T, db *testDB, key teamperm.KeyKind, decl string) string {
+	t.Helper()
+	var table string
+	if decl == "" {
+		table = db.createRecordTable(t, key, "explain")
+	} else {
+		table = db.createDeclTable(t, decl, "explain")
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	rows := make([]row, explainRows[db.dialect])
 	for i := range rows {
 		org := r.IntN(explainOrgs)
 		rows[i] = row{
 			rid:      int64(i + 1),
+			id:       keyID(key, explainKeyBase+i+1), // the record's own key, for link tables
 			kind:     teamperm.KindDeal,
 			org:      keyID(key, 1+org),
 			instance: keyID(key, 1000+org*explainInstances/explainOrgs+r.IntN(explainInstances/explainOrgs)),
@@ -404,6 +418,46 @@ func TestExplainMySQLByteExactForms(t *testing.T) {
 				}
 				if !served {
 					t.Errorf("%s: the index on (org_id, instance_id) does not serve both columns: %s\n%s", f.name, p, p.raw)
+				}
+			}
+		}
+	})
+}
+
+// TestExplainNonDefaultCollations: the byte-exact forms keep the plain
+// equality first, so an index on a column of a case-insensitive type or
+// collation still serves text keys: PostgreSQL's citext and a
+// nondeterministic ICU collation, MySQL's utf8mb4_bin. SQLite's COLLATE
+// BINARY cannot use an index built under NOCASE: that plan is logged, not
+// asserted (the default BINARY columns are asserted by
+// TestExplainUsesIndexes).
+func TestExplainNonDefaultCollations(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, db *testDB) {
+		decls := map[teamperm.Dialect][]string{
+			teamperm.Postgres: {"citext", "text COLLATE " + pgCICollation},
+			teamperm.MySQL:    {"VARCHAR(64) COLLATE utf8mb4_bin"},
+			teamperm.SQLite:   {"TEXT COLLATE NOCASE"},
+		}[db.dialect]
+		if db.dialect == teamperm.Postgres {
+			pgSetup(t, db)
+		}
+		key := teamperm.KeyString
+		for _, decl := range decls {
+			table := explainTableDecl(t, db, key, decl)
+			for _, tc := range explainCases(key)[:3] {
+				m := compile(t, keyID(key, 3), teamperm.PlanPro, tc.s)
+				s := m.Scope(tc.kind)
+				mapping := recordMapping(tc.kind, mappingOpts{key: key, qualified: true})
+				q, args, err := s.AppendSQL([]byte("SELECT t.rid FROM "+table+" t WHERE "), nil, db.dialect, mapping)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := explain(t, db, string(q), args)
+				served := p.usesIndex(table+"_"+tc.index, tc.col)
+				t.Logf("%s %s, %s: served by the index: %v\n\tquery: %s\n\tplan: %s", db.name, decl, tc.name, served, shorten(string(q)), p)
+				if !served && db.dialect != teamperm.SQLite {
+					t.Errorf("%s %s, %s: not served by %s_%s on %s:\n\tplan: %s\n%s", db.name, decl, tc.name, table, tc.index, tc.col, p, p.raw)
 				}
 			}
 		}

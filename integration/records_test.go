@@ -51,6 +51,7 @@ type row struct {
 	creator  teamperm.ID
 	ck       creatorKind
 	pipeline teamperm.ID
+	more     []teamperm.ID // further instances, in the link table (R19); zero IDs are NULL rows
 }
 
 // recordCols are the columns of a record table, in the order of
@@ -71,6 +72,7 @@ func (r row) record() teamperm.Record {
 		Creator:      r.creator,
 		CreatorKind:  r.ck.kind,
 		Pipeline:     r.pipeline,
+		Instances:    teamperm.IDSetOf(r.more...),
 	}
 }
 
@@ -87,12 +89,23 @@ func (r row) refRecord() refRecord {
 		Creator:     refID(r.creator),
 		CreatorKind: r.ck.ref,
 		Pipeline:    refID(r.pipeline),
+		MoreInstances: func() []string {
+			var out []string
+			for _, id := range r.more {
+				out = append(out, refID(id))
+			}
+			return out
+		}(),
 	}
 }
 
 func (r row) String() string {
-	return fmt.Sprintf("rid %d %s org=%v instance=%v assignee=%v creator=%v creator_kind=%q/%v pipeline=%v",
-		r.rid, r.kind, r.org, r.instance, r.assignee, r.creator, r.ck.text, r.ck.num, r.pipeline)
+	s := fmt.Sprintf("rid %d %s id=%v org=%v instance=%v assignee=%v creator=%v creator_kind=%q/%v pipeline=%v",
+		r.rid, r.kind, r.id, r.org, r.instance, r.assignee, r.creator, r.ck.text, r.ck.num, r.pipeline)
+	if len(r.more) > 0 {
+		s += fmt.Sprintf(" more=%v", r.more)
+	}
+	return s
 }
 
 // createRecordTable creates a record table whose ID columns hold keys of

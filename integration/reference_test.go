@@ -276,11 +276,17 @@ func refVisible(o refOrg, m refMember, r refRecord) bool {
 	// R7 + seed "Other instances are completely hidden": instance-bound
 	// records only from allowed instances; an empty set sees none.
 	// Decisions 5, 6, 7.
+	// R19: a record may belong to several instances (a contact who wrote
+	// to two numbers); it is seen when at least one of them is allowed, and
+	// none (or only NULLs) hides it.
 	if refInstanceBound(r.Kind) && !m.AllInstances {
-		if r.Instance == "" {
-			return false
+		seen := false
+		for _, inst := range append([]string{r.Instance}, r.MoreInstances...) {
+			if inst != "" && slices.Contains(m.Instances, inst) {
+				seen = true
+			}
 		}
-		if !slices.Contains(m.Instances, r.Instance) {
+		if !seen {
 			return false
 		}
 	}
@@ -345,13 +351,15 @@ type refMember struct {
 
 // A record the member might see. "" means NULL / absent for every ID field.
 type refRecord struct {
-	Kind        string // "contact","conversation","message","instance","campaign","webhook","workflow","deal"
-	Org         string // organisation that owns the record
-	Instance    string // WhatsApp instance the record belongs to; for Kind "instance" it is the instance's own ID
-	Assignee    string // member the conversation is assigned to; for a message: its conversation's assignee; for a deal: the deal's assignee
-	Creator     string // member who created the deal
-	CreatorKind string // "member", "automation", or "" = unknown: no creator tracking (legacy)
-	Pipeline    string // pipeline of a deal
+	Kind     string // "contact","conversation","message","instance","campaign","webhook","workflow","deal"
+	Org      string // organisation that owns the record
+	Instance string // WhatsApp instance the record belongs to; for Kind "instance" it is the instance's own ID
+	// R19: further instances the record belongs to ("" entries are NULLs).
+	MoreInstances []string
+	Assignee      string // member the conversation is assigned to; for a message: its conversation's assignee; for a deal: the deal's assignee
+	Creator       string // member who created the deal
+	CreatorKind   string // "member", "automation", or "" = unknown: no creator tracking (legacy)
+	Pipeline      string // pipeline of a deal
 }
 
 // ---------------------------------------------------------------------------

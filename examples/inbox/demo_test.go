@@ -47,6 +47,10 @@ func TestDemoOnPostgres(t *testing.T) {
 	}
 	got := strings.Replace(out.String(), "on PostgreSQL,", "on SQLite,", 1)
 	got = regexp.MustCompile(`\$\d+`).ReplaceAllString(got, "?")
+	// Text values compare byte for byte in each dialect's own form:
+	// PostgreSQL binds such a value twice.
+	got = regexp.MustCompile(`\((\S+) = \? AND \S+::text COLLATE "C" = \?\)`).ReplaceAllString(got, "$1 COLLATE BINARY = ?")
+	got = strings.NewReplacer(" member member ", " member ", " automation automation ", " automation ").Replace(got)
 	compareGolden(t, got)
 }
 
