@@ -140,6 +140,13 @@ func TestMultiProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	// It measures propagation delays against a bound: run beside the other
+	// packages' database-heavy tests on a 2-core machine, its evaluators
+	// starve and a phase may observe nothing. CI runs it alone, in a step
+	// of its own (with the server restart phase): .ci/run.
+	if os.Getenv("TEAMPERM_STORE_MULTIPROCESS") != "1" && os.Getenv("TEAMPERM_STORE_RESTART") != "1" {
+		t.Skip("runs alone: set TEAMPERM_STORE_MULTIPROCESS=1 (or TEAMPERM_STORE_RESTART=1 to restart the server mid-run too); CI runs it in its own step")
+	}
 	u, schema := freshSchema(t, postgresURL(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
