@@ -1,12 +1,15 @@
 // Package recipes is the README's data-layer recipes as code that runs:
-// one function per data layer lists the conversations a member may see,
-// rendering the member's [teamperm.Scope] into the layer's query. The
-// tests run each against SQLite (modernc.org/sqlite, always) and
-// PostgreSQL (when TEAMPERM_POSTGRES_URL is set) and check that the rows
-// returned are exactly those [teamperm.Member.Visible] allows.
+// one function per data layer (database/sql, pgx, sqlx, squirrel, gorm,
+// ent) lists the conversations a member may see, rendering the member's
+// [teamperm.Scope] into the layer's query. The tests run each against
+// SQLite (modernc.org/sqlite, always; gorm through libtnb/sqlite, its
+// gorm driver) and PostgreSQL (when TEAMPERM_POSTGRES_URL is set) and
+// check that the rows returned are exactly those
+// [teamperm.Member.Visible] allows.
 //
-// The README's snippets are copies of parts of this file, kept identical
-// by the root module's TestREADMESnippets: change both together.
+// The README's snippets are copies of parts of this package's files,
+// kept identical by the root module's TestREADMESnippets: change both
+// together.
 package recipes
 
 import (

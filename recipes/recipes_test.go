@@ -11,13 +11,19 @@ import (
 	"strings"
 	"testing"
 
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/jmoiron/sqlx"
+	gormsqlite "github.com/libtnb/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
 	_ "modernc.org/sqlite"
 
 	"github.com/teamperm/teamperm"
 	"github.com/teamperm/teamperm/internal/testenv"
+	"github.com/teamperm/teamperm/recipes/ent"
 )
 
 // A row of the test table, and the record it stands for.
@@ -121,11 +127,19 @@ func createTable(t *testing.T, db *sql.DB, rs []row) {
 		archived BOOLEAN NOT NULL, subject TEXT NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
+	tx, err := db.BeginTx(ctx, nil) // one commit: SQLite syncs the file once, not per row
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
 	for _, r := range rs {
-		if _, err := db.ExecContext(ctx, `INSERT INTO conversations VALUES ($1, $2, $3, $4, $5, $6)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO conversations VALUES ($1, $2, $3, $4, $5, $6)`,
 			r.id, r.org, r.instance, r.assignee, r.archived, r.subject); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -172,11 +186,14 @@ func postgresSchema(t *testing.T) string {
 	return url + sep + "search_path=" + schema
 }
 
-// An engine is a database the database/sql recipes run against.
+// An engine is a database the recipes run against: how to open it with
+// database/sql, and the names gorm and ent have for it.
 type engine struct {
 	name    string
 	dialect teamperm.Dialect
 	open    func(t *testing.T) *sql.DB
+	gorm    func(*sql.DB) gorm.Dialector
+	ent     string
 }
 
 var engines = []engine{
@@ -187,7 +204,7 @@ var engines = []engine{
 		}
 		t.Cleanup(func() { db.Close() })
 		return db
-	}},
+	}, func(db *sql.DB) gorm.Dialector { return gormsqlite.New(gormsqlite.Config{Conn: db}) }, dialect.SQLite},
 	{"postgres", teamperm.Postgres, func(t *testing.T) *sql.DB {
 		db, err := sql.Open("pgx", postgresSchema(t))
 		if err != nil {
@@ -195,7 +212,32 @@ var engines = []engine{
 		}
 		t.Cleanup(func() { db.Close() })
 		return db
-	}},
+	}, func(db *sql.DB) gorm.Dialector { return postgres.New(postgres.Config{Conn: db}) }, dialect.Postgres},
+}
+
+// openGorm returns a gorm.DB over db.
+func openGorm(t *testing.T, e engine, db *sql.DB) *gorm.DB {
+	t.Helper()
+	gdb, err := gorm.Open(e.gorm(db), &gorm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gdb
+}
+
+// openEnt returns an ent client over db.
+func openEnt(e engine, db *sql.DB) *ent.Client {
+	return ent.NewClient(ent.Driver(entsql.OpenDB(e.ent, db)))
+}
+
+// entIDs returns the IDs of what ent returned, as the other recipes'
+// rows.
+func entIDs(cs []*ent.Conversation, err error) ([]Conversation, error) {
+	var out []Conversation
+	for _, c := range cs {
+		out = append(out, Conversation{ID: c.ID, Subject: c.Subject})
+	}
+	return out, err
 }
 
 // check runs list for every member and compares its rows with Visible.
@@ -236,6 +278,14 @@ func TestRecipes(t *testing.T) {
 			})
 			t.Run("squirrel", func(t *testing.T) {
 				check(t, rs, func(m *teamperm.Member) ([]Conversation, error) { return ListSquirrel(ctx, db, e.dialect, m) })
+			})
+			t.Run("gorm", func(t *testing.T) {
+				gdb := openGorm(t, e, db)
+				check(t, rs, func(m *teamperm.Member) ([]Conversation, error) { return ListGorm(ctx, gdb, e.dialect, m) })
+			})
+			t.Run("ent", func(t *testing.T) {
+				client := openEnt(e, db)
+				check(t, rs, func(m *teamperm.Member) ([]Conversation, error) { return entIDs(ListEnt(ctx, client, e.dialect, m)) })
 			})
 			t.Run("CheckScope", func(t *testing.T) {
 				for name, m := range members(t) {
