@@ -97,8 +97,9 @@ type In struct {
 	Field  Field
 	Values []ID
 
-	set  *idSet // an index of Values, when built by a Member; else nil
-	args []any  // Values as bind values, when built by a Member; else nil
+	set  *idSet   // an index of Values, when built by a Member; else nil
+	args []any    // Values as bind values, when built by a Member; else nil
+	enc  *setArgs // Values encoded as one bind value, per encoding, when built by a Member; else nil
 }
 
 // has reports whether v is one of the values; never for the zero ID.

@@ -58,7 +58,7 @@ func (m *Member) buildScope(k Kind) Filter {
 		if len(m.instIDs) == 0 {
 			return None
 		}
-		terms = append(terms, In{Field: FieldInstance, Values: m.instIDs, set: &m.sets.inst, args: boxIDs(m.instIDs)})
+		terms = append(terms, In{Field: FieldInstance, Values: m.instIDs, set: &m.sets.inst, args: boxIDs(m.instIDs), enc: new(setArgs)})
 	}
 	switch k {
 	case KindConversation, KindMessage:
@@ -77,7 +77,7 @@ func (m *Member) buildScope(k Kind) Filter {
 			if len(m.pipeIDs) == 0 {
 				return None
 			}
-			terms = append(terms, In{Field: FieldPipeline, Values: m.pipeIDs, set: &m.sets.pipe, args: boxIDs(m.pipeIDs)})
+			terms = append(terms, In{Field: FieldPipeline, Values: m.pipeIDs, set: &m.sets.pipe, args: boxIDs(m.pipeIDs), enc: new(setArgs)})
 		}
 	}
 	switch len(terms) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -407,9 +408,11 @@ func (r *renderer) in(f In) error {
 
 // inColumn writes f on column c.
 func (r *renderer) inColumn(c Column, f In) error {
-	for _, id := range f.Values {
-		if err := checkKey(c, f.Field, id); err != nil {
-			return err
+	if f.enc == nil || f.enc.keyKind(f.Values) != c.Key {
+		for _, id := range f.Values {
+			if err := checkKey(c, f.Field, id); err != nil {
+				return err
+			}
 		}
 	}
 	vals := f.args
@@ -425,13 +428,13 @@ func (r *renderer) inColumn(c Column, f In) error {
 	case len(vals) >= largeSet && r.d.base() == Postgres && !text:
 		r.ident(c.Name)
 		r.b = append(r.b, " = ANY("...)
-		r.arg(pgArray(vals))
+		r.arg(f.encoded(pgArrayArg, vals))
 		r.b = append(r.b, "::bigint[])"...)
 	case len(vals) >= largeSet && r.d.base() == Postgres:
 		// The array's type is the column's own (text, varchar, citext,
 		// uuid...), inferred by the server, so the index serves it; the
 		// byte-exact check compares the same keys as text[].
-		arr := pgArray(vals)
+		arr := f.encoded(pgArrayArg, vals)
 		r.b = append(r.b, '(')
 		r.ident(c.Name)
 		r.b = append(r.b, " = ANY("...)
@@ -441,17 +444,16 @@ func (r *renderer) inColumn(c Column, f In) error {
 		r.b = append(r.b, " = ANY("...)
 		r.arg(arr)
 		r.b = append(r.b, "::text[]))"...)
-	case len(vals) >= largeSet && r.d.base() == SQLite && allUTF8(vals):
+	case len(vals) >= largeSet && r.d.base() == SQLite && f.allUTF8(vals):
 		// JSON text cannot carry bytes that are not UTF-8 (they would
 		// become U+FFFD and match other rows): such sets stay placeholders.
-		js, _ := json.Marshal(vals) // strings and int64s only: cannot fail
 		if text {
 			r.exact(c.Name)
 		} else {
 			r.ident(c.Name)
 		}
 		r.b = append(r.b, " IN (SELECT value FROM json_each("...)
-		r.arg(string(js))
+		r.arg(f.encoded(jsonArrayArg, vals))
 		r.b = append(r.b, "))"...)
 	case text && r.d.base() == SQLite:
 		r.list(c.Name, true, vals)
@@ -493,6 +495,76 @@ func (r *renderer) list(name string, exact bool, vals []any) {
 		r.arg(v)
 	}
 	r.b = append(r.b, ')')
+}
+
+// The encodings of a large set as one bind value.
+const (
+	pgArrayArg   = iota // a PostgreSQL array literal
+	jsonArrayArg        // a JSON array, for SQLite's json_each
+	numSetArgs
+)
+
+// setArgs holds the encodings of one large set, made on first use and
+// kept, so that rendering a cached scope again costs no allocation for
+// its sets, whatever their size.
+type setArgs struct {
+	once [numSetArgs]sync.Once
+	arg  [numSetArgs]any
+
+	facts    sync.Once
+	kind     KeyKind // the kind of every value; zero if they are of several kinds, or none
+	textUTF8 bool    // every text value is valid UTF-8
+}
+
+// learn works out, once, what rendering checks of every value.
+func (s *setArgs) learn(ids []ID) {
+	s.facts.Do(func() {
+		s.textUTF8 = true
+		for i, id := range ids {
+			switch {
+			case i == 0:
+				s.kind = id.KeyKind()
+			case id.KeyKind() != s.kind:
+				s.kind = 0
+			}
+			if str, ok := id.Str(); ok && !utf8.ValidString(str) {
+				s.textUTF8 = false
+			}
+		}
+	})
+}
+
+// keyKind returns the kind of every one of ids, or zero.
+func (s *setArgs) keyKind(ids []ID) KeyKind {
+	s.learn(ids)
+	return s.kind
+}
+
+// allUTF8 is the package's allUTF8 of the values, learnt once for a set a
+// Member built.
+func (in In) allUTF8(vals []any) bool {
+	if in.enc == nil {
+		return allUTF8(vals)
+	}
+	in.enc.learn(in.Values)
+	return in.enc.textUTF8
+}
+
+// encoded returns the set's values encoded as one bind value: from the
+// member's cache when the In was built by a Member, made afresh otherwise.
+func (in In) encoded(enc int, vals []any) any {
+	encode := func() any {
+		if enc == pgArrayArg {
+			return pgArray(vals)
+		}
+		js, _ := json.Marshal(vals) // strings and int64s only: cannot fail
+		return string(js)
+	}
+	if in.enc == nil {
+		return encode()
+	}
+	in.enc.once[enc].Do(func() { in.enc.arg[enc] = encode() })
+	return in.enc.arg[enc]
 }
 
 // pgArray writes vals as a PostgreSQL array literal: {1,2} or {"a","b"}.
