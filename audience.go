@@ -49,12 +49,12 @@ func NewAudience(members ...*Member) (*Audience, error) {
 	for i, m := range members {
 		switch {
 		case !m.valid():
-			return nil, fmt.Errorf("teamperm: audience member %d is not a compiled member: %w", i, ErrInvalidID)
+			return nil, fmt.Errorf("teamperm: the audience's member at index %d is not a compiled member: %w", i, ErrInvalidID)
 		case seen[m.id]:
 			return nil, fmt.Errorf("teamperm: audience member %v listed twice: %w", m.id, ErrInvalidID)
 		case i > 0 && m.orgState != a.org:
-			return nil, fmt.Errorf("teamperm: audience member %v was compiled for organization %v at revision %d, the first for %v at revision %d: %w",
-				m.id, m.orgState.ID, m.orgState.Revision, a.org.ID, a.org.Revision, ErrStaleMember)
+			return nil, fmt.Errorf("teamperm: audience member %v was compiled for organization %v with %v at revision %d, the first member for %v with %v at revision %d: %w",
+				m.id, m.orgState.ID, m.orgState.Features, m.orgState.Revision, a.org.ID, a.org.Features, a.org.Revision, ErrStaleMember)
 		}
 		seen[m.id] = true
 		a.org = m.orgState

@@ -150,6 +150,9 @@ func queryLink(ctx context.Context, db Querier, d Dialect, l InstanceLink) (map[
 		if err := rows.Scan(&rec, &inst); err != nil {
 			return nil, fmt.Errorf("teamperm: CheckScope: %w", err)
 		}
+		if rec == nil || inst == nil {
+			continue // NULL refers to no record, and is no instance
+		}
 		key, err := scanID(l.Record, asText(rec))
 		if err != nil {
 			return nil, err
@@ -200,7 +203,9 @@ func queryRecords(ctx context.Context, db Querier, query string, args []any, col
 				if err != nil {
 					return nil, err
 				}
-				rec.Instances = IDSetOf(link[key]...)
+				if !key.IsZero() { // a NULL key has no link rows
+					rec.Instances = IDSetOf(link[key]...)
+				}
 				continue
 			}
 			if err := setField(&rec, c, vals[i], m); err != nil {

@@ -146,6 +146,20 @@ const linkAlias = "teamperm_link"
 // IsZero reports whether l maps no link table.
 func (l InstanceLink) IsZero() bool { return l == InstanceLink{} }
 
+// qualifiedBy reports whether a qualifier of the column name (any part
+// but the last) is alias, in any case: engines fold unquoted names, and
+// SQLite quoted ones too, so "Teamperm_Link.id" would name the link
+// table's own column inside the subquery.
+func qualifiedBy(name, alias string) bool {
+	parts := strings.Split(name, ".")
+	for _, p := range parts[:len(parts)-1] {
+		if strings.EqualFold(p, alias) {
+			return true
+		}
+	}
+	return false
+}
+
 // validate checks the link's names and key kinds.
 func (l InstanceLink) validate() error {
 	bad := func(what, name, want string) error {
@@ -165,7 +179,7 @@ func (l InstanceLink) validate() error {
 			return bad(c.what, c.col.Name, "no key kind")
 		}
 	}
-	if err := validIdent(l.Key.Name); err != nil || countByte(l.Key.Name, '.') == 0 || strings.HasPrefix(l.Key.Name, linkAlias+".") {
+	if err := validIdent(l.Key.Name); err != nil || countByte(l.Key.Name, '.') == 0 || qualifiedBy(l.Key.Name, linkAlias) {
 		return bad("key column", l.Key.Name, "want the record's key qualified by its table or alias, such as c.id")
 	}
 	if l.Key.Key != l.Record.Key {

@@ -249,6 +249,12 @@ func TestSQLErrors(t *testing.T) {
 		{"link: key in the link's alias", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) {
 			m.Instances = teamperm.InstanceLink{Table: "ci", Record: teamperm.IntColumn("contact_id"), Instance: teamperm.IntColumn("instance_id"), Key: teamperm.IntColumn("teamperm_link.id")}
 		}), `key column "teamperm_link.id"`},
+		{"link: key in the link's alias, another case", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) {
+			m.Instances = teamperm.InstanceLink{Table: "ci", Record: teamperm.IntColumn("contact_id"), Instance: teamperm.IntColumn("instance_id"), Key: teamperm.IntColumn("Teamperm_Link.id")}
+		}), `key column "Teamperm_Link.id"`},
+		{"link: key in the link's alias, schema-qualified", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) {
+			m.Instances = teamperm.InstanceLink{Table: "ci", Record: teamperm.IntColumn("contact_id"), Instance: teamperm.IntColumn("instance_id"), Key: teamperm.IntColumn("main.TEAMPERM_LINK.id")}
+		}), `key column "main.TEAMPERM_LINK.id"`},
 		{"link: qualified record column", conv, teamperm.SQLite, with(func(m *teamperm.Mapping) {
 			m.Instances = teamperm.InstanceLink{Table: "ci", Record: teamperm.IntColumn("ci.contact_id"), Instance: teamperm.IntColumn("instance_id"), Key: teamperm.IntColumn("c.id")}
 		}), `record column "ci.contact_id"`},

@@ -337,3 +337,30 @@ func TestCheckScopeWithInstanceLink(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckScopeLinkNullKeys: a record with a NULL key has no link rows,
+// even where the link table has rows with a NULL record column (NULL
+// equals nothing, also in CheckScope's own reading of the link table).
+func TestCheckScopeLinkNullKeys(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, db *testDB) {
+		key := teamperm.KeyInt
+		table := db.createRecordTable(t, key, "link_null")
+		links := db.newTable(t, "link_null_links")
+		db.exec(t, fmt.Sprintf(`CREATE TABLE %s (rec_id %s, instance_id %s)`, links, db.keyType(key), db.keyType(key)))
+		org := teamperm.IntID(1)
+		db.insertRows(t, table, []row{
+			{rid: 1, kind: teamperm.KindContact, org: org},                        // NULL key
+			{rid: 2, kind: teamperm.KindContact, org: org, id: teamperm.IntID(5)}, // on instance 10 through the link
+		})
+		db.insert(t, links, []string{"rec_id", "instance_id"}, [][]any{{nil, int64(10)}, {int64(5), int64(10)}, {int64(5), nil}})
+		m := compile(t, org, teamperm.PlanPro, teamperm.Settings{Member: teamperm.IntID(42), Role: teamperm.RoleMember, Instances: teamperm.Only(teamperm.IntID(10))})
+		mapping := linkMapping(teamperm.KindContact, mappingOpts{key: key, qualified: true}, links, true)
+		if err := teamperm.CheckScope(context.Background(), db.DB, db.dialect, table+" t", mapping, m.Member, teamperm.KindContact); err != nil {
+			t.Error(err)
+		}
+		if got := db.scopedRIDs(t, table, m.Scope(teamperm.KindContact), mapping); fmt.Sprint(got) != "[2]" {
+			t.Errorf("scoped rows %v, want [2]", got)
+		}
+	})
+}
