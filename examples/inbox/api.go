@@ -71,9 +71,13 @@ func (s *Server) exportContacts(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="contacts.csv"`)
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"id", "instance_id", "name", "phone"})
+	cw.Write([]string{"id", "instance_ids", "name", "phone"})
 	for _, c := range rows {
-		cw.Write([]string{strconv.FormatInt(c.ID, 10), strconv.FormatInt(c.Instance, 10), c.Name, c.Phone})
+		ids := make([]string, len(c.Instances))
+		for i, in := range c.Instances {
+			ids[i] = strconv.FormatInt(in, 10)
+		}
+		cw.Write([]string{strconv.FormatInt(c.ID, 10), strings.Join(ids, " "), c.Name, c.Phone})
 	}
 	cw.Flush()
 }

@@ -45,13 +45,20 @@ func span(a, b int64) []int64 {
 	return out
 }
 
-func keys(spans ...[]int64) []int64 { return slices.Concat(spans...) }
+// keys returns the keys of the spans, sorted, each once.
+func keys(spans ...[]int64) []int64 {
+	out := slices.Concat(spans...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
 
 // The seed's rows by where they are (see seed.go).
 var (
-	contactsMain  = span(1, 8)
-	contactsBloom = span(9, 13)
-	contactsAtlas = span(14, 16)
+	// Contacts by the instances they wrote to (R19): 2 and 11 wrote to
+	// Acme Support and Bloom, 14 to Atlas and Acme Support.
+	contactsMain  = []int64{1, 2, 3, 4, 5, 6, 7, 8, 11, 14}
+	contactsBloom = []int64{2, 9, 10, 11, 12, 13}
+	contactsAtlas = []int64{14, 15, 16}
 	allContacts   = span(1, 16)
 	allConvs      = span(1, 13)
 	allDeals      = span(1, 12)
@@ -72,19 +79,22 @@ var views = map[int64]struct {
 }{
 	olivia: {allContacts, allConvs, allDeals, http.StatusOK},
 	adam:   {allContacts, allConvs, allDeals, http.StatusOK},
-	// Bloom's instance only; deals are not instance-bound; an admin exports.
+	// Bloom's instance only (with 2 and 11, on Bloom and Acme Support:
+	// R19); deals are not instance-bound; an admin exports.
 	bruno: {contactsBloom, []int64{7, 8, 9}, allDeals, http.StatusOK},
 	// Assigned conversations on the allowed instances (Acme Support,
 	// Bloom): not 13, assigned to Sam on Atlas; contacts are not limited by
-	// assignment, only by instance. Members do not export.
+	// assignment, only by instance (14 is on Atlas and Acme Support, so he
+	// sees it). Members do not export.
 	sam: {keys(contactsMain, contactsBloom), []int64{1, 2, 8}, allDeals, http.StatusForbidden},
 	// Bloom only, with "all relevant permissions": may export.
 	bea:  {contactsBloom, []int64{7, 8, 9}, allDeals, http.StatusOK},
 	mark: {allContacts, allConvs, allDeals, http.StatusForbidden},
 	// Reviews all conversations.
 	vera: {allContacts, allConvs, allDeals, http.StatusForbidden},
-	// Atlas only, assigned conversations only: not 5 (assigned to Carl on
-	// the main line), not 12 (unassigned). No export.
+	// Atlas only (14 also on Acme Support: still his), assigned
+	// conversations only: not 5 (assigned to Carl on the main line), not
+	// 12 (unassigned). No export.
 	carl: {contactsAtlas, []int64{10, 11}, allDeals, http.StatusForbidden},
 	// Own deals (1, 2), automation-created and assigned to Rita (4),
 	// legacy (7), in the Sales pipeline only: not 3 and 6 (Partnerships),
@@ -206,7 +216,7 @@ func csvIDs(t *testing.T, body []byte) []int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) == 0 || strings.Join(rows[0], ",") != "id,instance_id,name,phone" {
+	if len(rows) == 0 || strings.Join(rows[0], ",") != "id,instance_ids,name,phone" {
 		t.Fatalf("export header: %q", rows)
 	}
 	out := []int64{}
@@ -721,4 +731,47 @@ func TestCacheServesEdits(t *testing.T) {
 	if r := c.do(sam, "GET", "/api/contacts/export", ""); r.status != http.StatusForbidden {
 		t.Errorf("export right after the downgrade: %d, want 403", r.status)
 	}
+}
+
+// TestContactsOnSeveralInstances: every member lists exactly the seed's
+// contacts that EvaluateRecord lets them see, each with the instances the
+// seed puts it on (R19: one allowed instance of the contact's is enough).
+func TestContactsOnSeveralInstances(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *SQLStore) {
+		c := client{t, newHandler(s)}
+		ctx := context.Background()
+		for _, tm := range team {
+			a, err := s.Account(ctx, tm.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := a.Compile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[int64][]int64{}
+			for _, sc := range seedContacts {
+				var ids []teamperm.ID
+				for _, in := range sc.instances {
+					ids = append(ids, teamperm.IntID(in))
+				}
+				r := teamperm.Record{Kind: teamperm.KindContact, Organization: teamperm.IntID(sc.org), Instances: teamperm.IDSetOf(ids...)}
+				if m.EvaluateRecord(teamperm.ContactView, r).Allowed() {
+					want[sc.id] = keys(sc.instances)
+				}
+			}
+			r := c.do(tm.id, "GET", "/api/contacts", "")
+			var got []Contact
+			if err := json.Unmarshal(r.body, &got); err != nil {
+				t.Fatalf("%s: %v: %s", tm.name, err, r.body)
+			}
+			gotMap := map[int64][]int64{}
+			for _, ct := range got {
+				gotMap[ct.ID] = ct.Instances
+			}
+			if fmt.Sprint(gotMap) != fmt.Sprint(want) {
+				t.Errorf("%s's contacts and their instances:\n got %v\nwant %v", tm.name, gotMap, want)
+			}
+		}
+	})
 }
