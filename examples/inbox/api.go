@@ -161,6 +161,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.publish(r, c, msg)
 	writeJSON(w, http.StatusCreated, msg)
 }
 

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,7 +60,7 @@ func TestBrowser(t *testing.T) {
 	defer cancelAlloc()
 	ctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	defer cancelBrowser()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 
 	shots := os.Getenv("INBOX_SCREENSHOTS")
@@ -135,4 +138,41 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("signed in as the agent: %d conversations, want 9", n)
 	}
 	screenshot("inbox-agent")
+
+	// The live view. A contact writes (the webhook stand-in) into
+	// conversations the member may not see, then into one they may: the
+	// stream delivers in order, so once the visible one is on the page,
+	// a hidden one would be there already.
+	incoming := func(conv int64) {
+		t.Helper()
+		resp, err := http.Post(srv.URL+"/demo/incoming", "application/json", strings.NewReader(fmt.Sprintf(`{"conversation_id":%d,"body":"live %d"}`, conv, conv)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("incoming into %d: %d", conv, resp.StatusCode)
+		}
+	}
+	live := func(member string, hidden []int64, visible int64) {
+		t.Helper()
+		do(chromedp.Navigate(srv.URL+"/"), chromedp.Click(chromedp.ID("signin-"+member)), chromedp.WaitVisible(chromedp.CSS(".counts")),
+			chromedp.WaitReady(chromedp.CSS(`#live[data-state="ready"]`)))
+		for _, conv := range hidden {
+			incoming(conv)
+		}
+		incoming(visible)
+		do(chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`li.live-message[data-conversation="%d"]`, visible))))
+		screenshot("live-" + member)
+		got := eval(`document.querySelectorAll("li.live-message").length`)
+		if got != 1 {
+			t.Errorf("member %s: %d live messages, want only the one of conversation %d: %q", member, got, visible, text("#live"))
+		}
+	}
+	// The contractor, on Atlas only and only his assigned chats: not 1
+	// (Acme Support), not 12 (Atlas, unassigned); 10 is his.
+	live("8", []int64{1, 12}, 10)
+	// The Bloom manager, on Bloom only, every chat of it: not 4 (Acme
+	// Support); 9, unassigned on Bloom, she sees.
+	live("5", []int64{4, 13}, 9)
 }

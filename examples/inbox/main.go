@@ -143,16 +143,17 @@ func serve(ctx context.Context, addr string, store *SQLStore, stdout, stderr io.
 	if store.url != "" {
 		// On PostgreSQL, several replicas of the service may share the
 		// database: each listens for the changes the others commit and
-		// drops them from its cache (store.Listen says how stale a
-		// replica can be).
-		go tpstore.Listen(ctx, store.url, server.Cache(), tpstore.ListenOptions{})
+		// drops them from its cache and its live view's audiences
+		// (store.Listen says how stale a replica can be).
+		go tpstore.Listen(ctx, store.url, server.Invalidator(), tpstore.ListenOptions{})
 	}
 	srv := &http.Server{
 		Handler:           server.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      30 * time.Second, // the live event stream lifts it for itself
 	}
+	srv.RegisterOnShutdown(server.Close)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err

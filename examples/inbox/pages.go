@@ -15,7 +15,8 @@ import (
 )
 
 // The HTML pages: server-rendered with html/template from templates/,
-// embedded in the binary. No JavaScript.
+// embedded in the binary. The only JavaScript is the inbox's live view
+// (an EventSource on /api/events) and its "simulate a customer" form.
 
 //go:embed templates/*.html
 var templateFS embed.FS

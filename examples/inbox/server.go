@@ -12,12 +12,14 @@ import (
 	"time"
 
 	"github.com/teamperm/teamperm"
+	tpstore "github.com/teamperm/teamperm/store"
 )
 
 // Server is the inbox service: the JSON API under /api/ and the HTML pages.
 type Server struct {
 	store Store
 	cache *teamperm.Cache
+	hub   *hub
 	now   func() time.Time
 	log   *slog.Logger
 	pages map[string]*template.Template
@@ -27,16 +29,49 @@ type Server struct {
 // log gets the errors that answer 500. Compiled members are kept in a
 // teamperm.Cache that loads them from store, and that store keeps
 // current: every change committed through it drops what it changed.
-// (Several replicas on PostgreSQL also run store.Listen on the cache:
-// see serve.)
+// The live view's audiences are dropped by the same changes, after the
+// cache. (Several replicas on PostgreSQL also run store.Listen on
+// [Server.Invalidator]: see serve.)
 func NewServer(store Store, now func() time.Time, log *slog.Logger) *Server {
 	cache := teamperm.NewCache(store, 0)
+	h := newHub(store, cache, log)
 	store.Subscribe(cache)
-	return &Server{store: store, cache: cache, now: now, log: log, pages: parsePages()}
+	store.Subscribe(h)
+	return &Server{store: store, cache: cache, hub: h, now: now, log: log, pages: parsePages()}
 }
 
 // Cache returns the server's cache of compiled members.
 func (s *Server) Cache() *teamperm.Cache { return s.cache }
+
+// Invalidator returns what drops the server's state of a member or an
+// organisation that changed: the cache of compiled members, then the
+// live view's audiences. Hand it to store.Listen.
+func (s *Server) Invalidator() tpstore.Invalidator { return invalidators{s.cache, s.hub} }
+
+// Close ends the live event streams, so that an http.Server's Shutdown
+// does not wait for them (register it with RegisterOnShutdown).
+func (s *Server) Close() { s.hub.close() }
+
+// invalidators invalidates each in order.
+type invalidators []tpstore.Invalidator
+
+func (is invalidators) InvalidateMember(org, member teamperm.ID) {
+	for _, inv := range is {
+		inv.InvalidateMember(org, member)
+	}
+}
+
+func (is invalidators) InvalidateOrganization(org teamperm.ID) {
+	for _, inv := range is {
+		inv.InvalidateOrganization(org)
+	}
+}
+
+func (is invalidators) InvalidateAll() {
+	for _, inv := range is {
+		inv.InvalidateAll()
+	}
+}
 
 // Handler returns the routes. Every route but the sign-in page needs a
 // member: the X-Member header (what a real service's session would
@@ -55,8 +90,12 @@ func (s *Server) Handler() http.Handler {
 	api("POST /api/conversations/{id}/messages", s.sendMessage)
 	api("POST /api/conversations/{id}/assign", s.assignConversation)
 	api("GET /api/deals", s.listDeals)
+	api("GET /api/events", s.events)
 	api("GET /api/members/{id}/permissions", s.getPermissions)
 	api("POST /api/members/{id}/permissions", s.editPermissions)
+
+	// The stand-in for the WhatsApp provider's webhook: no member.
+	mux.HandleFunc("POST /demo/incoming", s.incoming)
 
 	mux.HandleFunc("GET /{$}", s.signInPage)
 	mux.HandleFunc("POST /session", s.signIn)

@@ -34,6 +34,9 @@ type Store interface {
 
 	Account(ctx context.Context, member int64) (Account, error)
 	Team(ctx context.Context, org int64) (Team, error)
+	// MemberIDs returns the keys of the organisation's members, in
+	// order.
+	MemberIDs(ctx context.Context, org int64) ([]int64, error)
 	// ApplyEdits applies a batch of edits to member target's stored
 	// settings if they are still at ifRevision, with the change log, as
 	// teamperm's store does (errConflict when they are not).
@@ -411,6 +414,22 @@ func (s *SQLStore) Team(ctx context.Context, org int64) (Team, error) {
 		return err
 	})
 	return t, err
+}
+
+func (s *SQLStore) MemberIDs(ctx context.Context, org int64) ([]int64, error) {
+	_, settings, err := s.tp.Members(ctx, teamperm.IntID(org))
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(settings))
+	for _, st := range settings {
+		id, ok := st.Member.Int()
+		if !ok {
+			return nil, fmt.Errorf("organisation %d: member %s: not an integer key", org, st.Member)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 // ApplyEdits is teamperm's store's: one transaction, a compare-and-swap
