@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,8 +52,29 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) {
 	if !mayList(w, m, teamperm.KindContact) {
 		return
 	}
-	rows, err := s.store.Contacts(r.Context(), m.Scope(teamperm.KindContact))
+	rows, err := s.contacts(r)
 	s.answer(w, r, rows, err)
+}
+
+// contacts lists the contacts the member may see, each with the
+// instances of theirs the member may see: a contact on Bloom and Acme
+// Support is listed for a member restricted to Bloom (R19) as on Bloom
+// only, so that the list does not reveal the other instance (issue 12).
+func (s *Server) contacts(r *http.Request) ([]Contact, error) {
+	m, a := actor(r)
+	rows, err := s.store.Contacts(r.Context(), m.Scope(teamperm.KindContact))
+	if err != nil || len(rows) == 0 {
+		return rows, err
+	}
+	team, err := s.store.Team(r.Context(), a.Org.ID)
+	if err != nil {
+		return nil, err
+	}
+	cat := newCatalog(m, team)
+	for i := range rows {
+		rows[i].Instances = slices.DeleteFunc(rows[i].Instances, func(in int64) bool { return !cat.instances[in] })
+	}
+	return rows, nil
 }
 
 // exportContacts downloads the contacts the member sees, as CSV; it needs
@@ -63,7 +85,7 @@ func (s *Server) exportContacts(w http.ResponseWriter, r *http.Request) {
 		deny(w, d)
 		return
 	}
-	rows, err := s.store.Contacts(r.Context(), m.Scope(teamperm.KindContact))
+	rows, err := s.contacts(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -260,10 +282,32 @@ func (s *Server) getPermissions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x, err := teamperm.NewMatrix(a.Org.Teamperm(), target.Settings)
-	if err == nil {
-		w.Header().Set("ETag", etag(target.Settings.Revision))
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	s.answer(w, r, x, err)
+	team, err := s.store.Team(r.Context(), a.Org.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cat := newCatalog(m, team)
+	body := matrixBody{Matrix: x}
+	x.Instances.IDs, body.HiddenInstances = cat.instanceIDs(x.Instances.IDs)
+	x.Pipelines.IDs, body.HiddenPipelines = cat.pipelineIDs(x.Pipelines.IDs)
+	body.Matrix = x
+	w.Header().Set("ETag", etag(target.Settings.Revision))
+	writeJSON(w, http.StatusOK, body)
+}
+
+// matrixBody is the settings of a member as the viewer may see them:
+// teamperm's Matrix with the instances and pipelines the viewer cannot
+// see left out of its IDs, and counted (issue 12). Edits keep those as
+// they are (see editPermissions).
+type matrixBody struct {
+	teamperm.Matrix
+	HiddenInstances int `json:"hidden_instances"`
+	HiddenPipelines int `json:"hidden_pipelines"`
 }
 
 // etag is the entity tag of a member's settings: their revision. A client
@@ -320,6 +364,16 @@ func (s *Server) editPermissions(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
 		return
 	}
+	// The instances and pipelines the actor cannot see are left out of
+	// what GET shows: a set_instances or set_pipelines keeps the target's
+	// access to them as it is.
+	m, a := actor(r)
+	team, err := s.store.Team(r.Context(), a.Org.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	edits = newCatalog(m, team).keepHidden(target.Settings, edits)
 	res, status, err := s.edit(r, target, ifRevision, edits)
 	if err != nil {
 		if status == http.StatusInternalServerError {

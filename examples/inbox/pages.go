@@ -143,9 +143,14 @@ type teamPage struct {
 	Matrix    teamperm.Matrix
 	Editable  bool
 	ReadOnly  string // why the form cannot be saved, when it cannot
-	Instances []option
-	Pipelines []option
-	Saved     bool
+	Instances []option // those the viewer may see
+	Pipelines []option // those the viewer may see
+	// Hidden... count the team's instances and pipelines the viewer may
+	// not see (not named, not shown); ...Kept those of them in the
+	// target's access, which a save keeps as they are.
+	HiddenInstances, HiddenInstancesKept int
+	HiddenPipelines, HiddenPipelinesKept int
+	Saved                                bool
 	Error     string
 	History   []historyEntry
 }
@@ -194,22 +199,25 @@ func (s *Server) teamPageData(r *http.Request, team Team, target Account) (teamP
 	if err != nil {
 		data.ReadOnly = editRefusal(err)
 	}
-	for _, in := range team.Instances {
+	cat := newCatalog(m, team)
+	instances, hidden := cat.visibleInstances()
+	for _, in := range instances {
 		data.Instances = append(data.Instances, option{in.ID, in.Name, slices.Contains(x.Instances.IDs, teamperm.IntID(in.ID))})
 	}
-	for _, p := range team.Pipelines {
+	data.HiddenInstances = hidden
+	_, data.HiddenInstancesKept = cat.instanceIDs(x.Instances.IDs)
+	pipelines, hidden := cat.visiblePipelines()
+	for _, p := range pipelines {
 		data.Pipelines = append(data.Pipelines, option{p.ID, p.Name, slices.Contains(x.Pipelines.IDs, teamperm.IntID(p.ID))})
 	}
+	data.HiddenPipelines = hidden
+	_, data.HiddenPipelinesKept = cat.pipelineIDs(x.Pipelines.IDs)
 	changes, err := s.store.Changes(r.Context(), team.Org.ID, target.ID)
 	if err != nil {
 		return teamPage{}, err
 	}
 	for _, sc := range slices.Backward(changes) {
-		h, err := history(team, sc)
-		if err != nil {
-			return teamPage{}, err
-		}
-		data.History = append(data.History, h)
+		data.History = append(data.History, history(team, cat, sc))
 	}
 	return data, nil
 }
@@ -225,8 +233,9 @@ func editRefusal(err error) string {
 	return err.Error()
 }
 
-// history describes one entry of the change log for the page.
-func history(team Team, e tpstore.Entry) (historyEntry, error) {
+// history describes one entry of the change log for the page, naming
+// instances and pipelines as the catalog's viewer may see them.
+func history(team Team, cat catalog, e tpstore.Entry) historyEntry {
 	h := historyEntry{At: e.At.UTC().Format("2006-01-02 15:04 UTC"), Actor: "the service"}
 	if id, ok := e.Actor.Int(); ok {
 		h.Actor = fmt.Sprintf("member %d", id)
@@ -235,9 +244,9 @@ func history(team Team, e tpstore.Entry) (historyEntry, error) {
 		}
 	}
 	for _, e := range e.Edits {
-		h.Edits = append(h.Edits, e.String())
+		h.Edits = append(h.Edits, cat.edit(e))
 	}
-	return h, nil
+	return h
 }
 
 func (s *Server) saveTeamPage(w http.ResponseWriter, r *http.Request) {
@@ -259,7 +268,8 @@ func (s *Server) saveTeamPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	edits, err := formEdits(x, target.Settings, r)
+	m, _ := actor(r)
+	edits, err := formEdits(x, target.Settings, newCatalog(m, team), r)
 	if err != nil {
 		s.teamPageError(w, r, team, target, http.StatusBadRequest, err.Error())
 		return
@@ -299,7 +309,9 @@ func (s *Server) teamPageError(w http.ResponseWriter, r *http.Request, team Team
 // stored settings: only what differs, and only what the matrix does not
 // lock (a disabled checkbox is not submitted). A role change is saved on
 // its own, since the role decides what the permissions' defaults are.
-func formEdits(x teamperm.Matrix, cur teamperm.Settings, r *http.Request) ([]teamperm.Edit, error) {
+// Instances and pipelines the viewer cannot see (cat) are not on the
+// page, and stay in the member's access as they are.
+func formEdits(x teamperm.Matrix, cur teamperm.Settings, cat catalog, r *http.Request) ([]teamperm.Edit, error) {
 	if x.Locked != "" {
 		return nil, nil
 	}
@@ -362,6 +374,9 @@ func formEdits(x teamperm.Matrix, cur teamperm.Settings, r *http.Request) ([]tea
 		if err != nil {
 			return nil, err
 		}
+		if a.Specific && cur.Instances.Specific {
+			a = withHidden(a, cur.Instances, cat.instances)
+		}
 		if !a.Equal(cur.Instances) {
 			edits = append(edits, teamperm.SetInstances{Access: a})
 		}
@@ -370,6 +385,9 @@ func formEdits(x teamperm.Matrix, cur teamperm.Settings, r *http.Request) ([]tea
 		a, err := access(r.PostFormValue("pipelines"), r.PostForm["pipeline"])
 		if err != nil {
 			return nil, err
+		}
+		if a.Specific && cur.Pipelines.Specific {
+			a = withHidden(a, cur.Pipelines, cat.pipelines)
 		}
 		if !a.Equal(cur.Pipelines) {
 			edits = append(edits, teamperm.SetPipelines{Access: a})
@@ -432,7 +450,8 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	data.Restrictions = restrictions(team, x)
+	cat := newCatalog(viewer, team)
+	data.Restrictions = restrictions(cat, x)
 	ctx := r.Context()
 	for _, k := range []struct {
 		label string
@@ -459,12 +478,12 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request) {
 	for _, c := range contacts {
 		names[c.ID] = c.Name
 	}
-	instances := map[int64]string{}
-	for _, in := range team.Instances {
-		instances[in.ID] = in.Name
-	}
 	for _, c := range convs {
-		row := inboxRow{ID: c.ID, Subject: c.Subject, Contact: names[c.Contact], Instance: instances[c.Instance], Assignee: "unassigned"}
+		instance, ok := cat.instance(c.Instance)
+		if !ok { // a viewer who may see chats but not instances
+			instance = "–"
+		}
+		row := inboxRow{ID: c.ID, Subject: c.Subject, Contact: names[c.Contact], Instance: instance, Assignee: "unassigned"}
 		if row.Contact == "" {
 			row.Contact = fmt.Sprintf("contact #%d", c.Contact)
 		}
@@ -477,8 +496,9 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // restrictions describes, for people, the stored settings that shape what
-// a member sees, and why one does not apply (the plan, the role).
-func restrictions(team Team, x teamperm.Matrix) []string {
+// a member sees, and why one does not apply (the plan, the role),
+// naming instances and pipelines as the catalog's viewer may see them.
+func restrictions(cat catalog, x teamperm.Matrix) []string {
 	var out []string
 	why := map[string]string{"requires_pro": "needs Pro", "role": "members only", "owner": "owners are unrestricted"}
 	add := func(text string, applies bool, locked string) {
@@ -487,39 +507,8 @@ func restrictions(team Team, x teamperm.Matrix) []string {
 		}
 		out = append(out, text)
 	}
-	names := func(ids []teamperm.ID, lookup func(int64) (string, bool)) string {
-		var b []byte
-		for i, id := range ids {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			n, _ := id.Int()
-			name, ok := lookup(n)
-			if !ok {
-				name = strconv.FormatInt(n, 10)
-			}
-			b = append(b, name...)
-		}
-		return string(b)
-	}
-	instance := func(id int64) (string, bool) {
-		for _, in := range team.Instances {
-			if in.ID == id {
-				return in.Name, true
-			}
-		}
-		return "", false
-	}
-	pipeline := func(id int64) (string, bool) {
-		for _, p := range team.Pipelines {
-			if p.ID == id {
-				return p.Name, true
-			}
-		}
-		return "", false
-	}
 	if !x.Instances.All {
-		add("instances: "+names(x.Instances.IDs, instance), x.Instances.Applies, x.Instances.Locked)
+		add("instances: "+cat.instanceList(x.Instances.IDs), x.Instances.Applies, x.Instances.Locked)
 	}
 	if x.OnlyAssigned.On {
 		add("only assigned chats", x.OnlyAssigned.Applies, x.OnlyAssigned.Locked)
@@ -528,7 +517,7 @@ func restrictions(team Team, x teamperm.Matrix) []string {
 		add("only created deals", x.OnlyCreated.Applies, x.OnlyCreated.Locked)
 	}
 	if !x.Pipelines.All {
-		add("pipelines: "+names(x.Pipelines.IDs, pipeline), x.Pipelines.Applies, x.Pipelines.Locked)
+		add("pipelines: "+cat.pipelineList(x.Pipelines.IDs), x.Pipelines.Applies, x.Pipelines.Locked)
 	}
 	return out
 }
