@@ -142,7 +142,7 @@ type teamPage struct {
 	Target    Account
 	Matrix    teamperm.Matrix
 	Editable  bool
-	ReadOnly  string // why the form cannot be saved, when it cannot
+	ReadOnly  string   // why the form cannot be saved, when it cannot
 	Instances []option // those the viewer may see
 	Pipelines []option // those the viewer may see
 	// Hidden... count the team's instances and pipelines the viewer may
@@ -151,8 +151,8 @@ type teamPage struct {
 	HiddenInstances, HiddenInstancesKept int
 	HiddenPipelines, HiddenPipelinesKept int
 	Saved                                bool
-	Error     string
-	History   []historyEntry
+	Error                                string
+	History                              []historyEntry
 }
 
 // option is one instance or pipeline checkbox.
