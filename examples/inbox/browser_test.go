@@ -32,8 +32,10 @@ func chromium() string {
 
 // TestBrowser drives headless Chromium through the HTML pages as a person
 // would: sign in as the owner, open the support agent's settings, turn
-// off "Only view assigned chats", save, and see the agent's inbox grow;
-// then sign in as the agent and see the same. Set INBOX_SCREENSHOTS to a
+// off "Only view assigned chats", preview the impact, save, and see the
+// agent's inbox grow; then sign in as the agent and see the same. Then
+// the live view as two restricted members, a preset with its preview,
+// and the plan switch to Starter with its preview and the upsell. Set INBOX_SCREENSHOTS to a
 // directory to keep screenshots of the pages.
 func TestBrowser(t *testing.T) {
 	path := chromium()
@@ -119,7 +121,20 @@ func TestBrowser(t *testing.T) {
 	if eval(assignedOnly) != 1 {
 		t.Error(`"Only view assigned chats" is off before the change`)
 	}
-	do(chromedp.Click(chromedp.ID("only_assigned_chats")), chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("saved")))
+	// First the impact preview (teamperm.Impact): nothing saved yet, the
+	// form shows the toggle off; then save.
+	do(chromedp.Click(chromedp.ID("only_assigned_chats")), chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("impact")))
+	screenshot("team-preview")
+	if got := text("#impact-widened"); got != "conversations, messages" {
+		t.Errorf("preview: sees more %q, want conversations, messages", got)
+	}
+	if eval(assignedOnly) != 0 {
+		t.Error(`the preview's form shows "Only view assigned chats" on`)
+	}
+	if n := eval(`document.querySelectorAll("li.finding").length`); n == 0 {
+		t.Error("no audit findings on the owner's settings page")
+	}
+	do(chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("saved")))
 	screenshot("team-after")
 	if got := text("#saved"); got != "Changes saved." || eval(assignedOnly) != 0 {
 		t.Errorf(`after saving: notice %q, "Only view assigned chats" %d`, got, eval(assignedOnly))
@@ -175,4 +190,30 @@ func TestBrowser(t *testing.T) {
 	// The Bloom manager, on Bloom only, every chat of it: not 4 (Acme
 	// Support); 9, unassigned on Bloom, she sees.
 	live("5", []int64{4, 13}, 9)
+
+	// A preset, as the owner: Rita, a sales representative, becomes a
+	// support agent: fewer conversations (her assigned ones), every deal.
+	do(chromedp.Navigate(srv.URL+"/"), chromedp.Click(chromedp.ID("signin-1")), chromedp.WaitVisible(chromedp.CSS(".counts")),
+		chromedp.Navigate(srv.URL+"/team/9"), chromedp.WaitVisible(chromedp.ID("presets")),
+		chromedp.SetValue(chromedp.ID("preset"), "support_agent"), chromedp.Click(chromedp.ID("preset-preview")), chromedp.WaitVisible(chromedp.ID("impact")))
+	screenshot("preset-preview")
+	if got, want := text("#impact-narrowed")+" / "+text("#impact-widened"), "conversations, messages / deals"; got != want {
+		t.Errorf("preset preview: sees less / more %q, want %q", got, want)
+	}
+	do(chromedp.Click(chromedp.ID("preset-apply")), chromedp.WaitVisible(chromedp.ID("saved")))
+	if eval(assignedOnly) != 1 {
+		t.Error(`after the preset, "Only view assigned chats" is off`)
+	}
+
+	// The plan switch: Pro to Starter, previewed (seven members
+	// affected: all but the owner and the unrestricted admin), then made:
+	// the upsell appears.
+	do(chromedp.Navigate(srv.URL+"/team/4"), chromedp.WaitVisible(chromedp.ID("plan")),
+		chromedp.SetValue(chromedp.ID("plan-select"), "starter"), chromedp.Click(chromedp.ID("plan-preview")), chromedp.WaitVisible(chromedp.ID("plan-impact")))
+	screenshot("plan-preview")
+	if n := eval(`document.querySelectorAll("tr.plan-impact").length`); n != 7 {
+		t.Errorf("the plan preview lists %d members, want 7", n)
+	}
+	do(chromedp.Click(chromedp.ID("plan-switch")), chromedp.WaitVisible(chromedp.ID("upsell")))
+	screenshot("starter")
 }

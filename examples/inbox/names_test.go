@@ -101,6 +101,24 @@ func TestPagesNameOnlyWhatTheViewerSees(t *testing.T) {
 					}
 				}
 			}
+			// The previews, too.
+			for _, post := range []struct {
+				path string
+				form map[string][]string
+			}{
+				{"/team/4", samForm("preview")},
+				{"/team/4", map[string][]string{"revision": {"1"}, "preset": {"support_agent"}, "action": {"preset_preview"}}},
+				{"/plan", map[string][]string{"plan": {"starter"}, "action": {"preview"}, "back": {"4"}}},
+			} {
+				form := post.form
+				r := c.form(v, post.path, form)
+				all += string(r.body)
+				for _, name := range hidden {
+					if strings.Contains(string(r.body), name) {
+						t.Errorf("%s: member %d (%s) POST %s %v: %d names %s, which they may not see", plan, v, a.Name, post.path, form, r.status, name)
+					}
+				}
+			}
 			// Not vacuous: what the member may see is named somewhere
 			// (their own settings page lists the instances and
 			// pipelines they may see).

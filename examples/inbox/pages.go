@@ -12,6 +12,7 @@ import (
 
 	"github.com/teamperm/teamperm"
 	tpstore "github.com/teamperm/teamperm/store"
+	"github.com/teamperm/teamperm/teamhttp"
 )
 
 // The HTML pages: server-rendered with html/template from templates/,
@@ -153,6 +154,33 @@ type teamPage struct {
 	Saved                                bool
 	Error                                string
 	History                              []historyEntry
+
+	// Revision is the stored settings' revision, which a save applies
+	// to (the matrix may show a preview's settings).
+	Revision uint64
+	// Preview is what the edits in the form (or a preset) would do, not
+	// saved yet; the matrix shows the settings after them.
+	Preview *impactRow
+	// PresetPreview is set when Preview is a preset's.
+	PresetPreview bool
+	Presets       []presetOption
+	// PresetInstances and PresetPipelines are the choices of the preset
+	// form: those the viewer may see.
+	PresetInstances, PresetPipelines []option
+	// Findings are teamperm.Audit's, for owners and admins.
+	Findings []findingRow
+	// Owner: the viewer may switch the plan. Plans are the choices;
+	// PlanTo and PlanImpact a switch's preview.
+	Owner       bool
+	Plans       []teamperm.Plan
+	PlanPreview bool
+	PlanTo      teamperm.Plan
+	PlanImpact  []impactRow
+}
+
+type presetOption struct {
+	Name, Label string
+	Selected    bool
 }
 
 // option is one instance or pipeline checkbox.
@@ -173,7 +201,7 @@ func (s *Server) teamPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	data, err := s.teamPageData(r, team, target)
+	data, err := s.teamPageData(r, team, target, target.Settings)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -182,15 +210,22 @@ func (s *Server) teamPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "team", data)
 }
 
-func (s *Server) teamPageData(r *http.Request, team Team, target Account) (teamPage, error) {
+// teamPageData is the settings page of target, whose matrix shows the
+// settings shown: the stored ones, or a preview's.
+func (s *Server) teamPageData(r *http.Request, team Team, target Account, shown teamperm.Settings) (teamPage, error) {
 	m, a := actor(r)
-	x, err := teamperm.NewMatrix(team.Org.Teamperm(), target.Settings)
+	x, err := teamperm.NewMatrix(team.Org.Teamperm(), shown)
 	if err != nil {
 		return teamPage{}, err
 	}
 	data := teamPage{
 		layout: layout{Title: "Team settings: " + target.Name, Viewer: &a, Nav: "team"},
-		Team:   team, Target: target, Matrix: x,
+		Team:   team, Target: target, Matrix: x, Revision: target.Settings.Revision,
+		Owner: m.Role() == teamperm.RoleOwner,
+		Plans: []teamperm.Plan{teamperm.PlanFree, teamperm.PlanStarter, teamperm.PlanPro},
+	}
+	for _, p := range presets {
+		data.Presets = append(data.Presets, presetOption{p.Name, p.Label, r.PostFormValue("preset") == p.Name})
 	}
 	// Whether the viewer may edit the target at all: teamperm has no
 	// question for it, so ask ApplyEdits about a change of nothing.
@@ -212,6 +247,17 @@ func (s *Server) teamPageData(r *http.Request, team Team, target Account) (teamP
 	}
 	data.HiddenPipelines = hidden
 	_, data.HiddenPipelinesKept = cat.pipelineIDs(x.Pipelines.IDs)
+	for _, in := range instances {
+		data.PresetInstances = append(data.PresetInstances, option{in.ID, in.Name, slices.Contains(r.PostForm["preset_instance"], strconv.FormatInt(in.ID, 10))})
+	}
+	for _, p := range pipelines {
+		data.PresetPipelines = append(data.PresetPipelines, option{p.ID, p.Name, slices.Contains(r.PostForm["preset_pipeline"], strconv.FormatInt(p.ID, 10))})
+	}
+	if m.Role() == teamperm.RoleOwner || m.Role() == teamperm.RoleAdmin {
+		if data.Findings, err = findings(cat, team); err != nil {
+			return teamPage{}, err
+		}
+	}
 	changes, err := s.store.Changes(r.Context(), team.Org.ID, target.ID)
 	if err != nil {
 		return teamPage{}, err
@@ -269,13 +315,48 @@ func (s *Server) saveTeamPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, _ := actor(r)
-	edits, err := formEdits(x, target.Settings, newCatalog(m, team), r)
-	if err != nil {
-		s.teamPageError(w, r, team, target, http.StatusBadRequest, err.Error())
-		return
+	cat := newCatalog(m, team)
+	var edits []teamperm.Edit
+	action := r.PostFormValue("action")
+	switch action {
+	case "preset", "preset_preview":
+		preset, err := presetSettings(r, cat, target)
+		if err != nil {
+			s.teamPageError(w, r, team, target, http.StatusBadRequest, err.Error())
+			return
+		}
+		edits = cat.keepHidden(target.Settings, teamperm.PresetEdits(target.Settings, preset))
+	default: // "save", "preview"
+		if edits, err = formEdits(x, target.Settings, cat, r); err != nil {
+			s.teamPageError(w, r, team, target, http.StatusBadRequest, err.Error())
+			return
+		}
 	}
 	if len(edits) == 0 {
+		if action == "preview" || action == "preset_preview" {
+			s.teamPageError(w, r, team, target, http.StatusOK, "Nothing to preview: these are the member's settings already.")
+			return
+		}
 		http.Redirect(w, r, r.URL.Path, http.StatusSeeOther)
+		return
+	}
+	if action == "preview" || action == "preset_preview" {
+		after, row, err := s.preview(r, team, target, edits)
+		if err != nil {
+			s.teamPageError(w, r, team, target, teamhttp.ProblemOf(err).Status, editRefusal(err))
+			return
+		}
+		shown := after
+		if action == "preset_preview" { // the preset form applies it; the matrix stays as stored
+			shown = target.Settings
+		}
+		data, err := s.teamPageData(r, team, target, shown)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		data.Preview, data.PresetPreview = row, action == "preset_preview"
+		s.render(w, r, http.StatusOK, "team", data)
 		return
 	}
 	if _, status, err := s.edit(r, target, rev, edits); err != nil {
@@ -296,7 +377,7 @@ func (s *Server) saveTeamPage(w http.ResponseWriter, r *http.Request) {
 const conflictMessage = "Someone changed these settings meanwhile; here they are now. Make your change again."
 
 func (s *Server) teamPageError(w http.ResponseWriter, r *http.Request, team Team, target Account, status int, msg string) {
-	data, err := s.teamPageData(r, team, target)
+	data, err := s.teamPageData(r, team, target, target.Settings)
 	if err != nil {
 		s.fail(w, r, err)
 		return

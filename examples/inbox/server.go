@@ -104,6 +104,7 @@ func (s *Server) Handler() http.Handler {
 	page("GET /team", s.teamIndex)
 	page("GET /team/{id}", s.teamPage)
 	page("POST /team/{id}", s.saveTeamPage)
+	page("POST /plan", s.setPlan)
 	page("GET /members/{id}/inbox", s.inboxPage)
 
 	// Forms post with the cookie: refuse cross-origin writes.
