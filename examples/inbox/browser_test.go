@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/teamperm/teamperm/internal/testenv"
 )
 
 // chromium returns the browser to drive: $CHROME_PATH, or the first of
@@ -38,10 +39,7 @@ func chromium() string {
 // and the plan switch to Starter with its preview and the upsell. Set INBOX_SCREENSHOTS to a
 // directory to keep screenshots of the pages.
 func TestBrowser(t *testing.T) {
-	path := chromium()
-	if path == "" {
-		t.Skip("no Chromium: neither CHROME_PATH nor chromium, chromium-browser or google-chrome on PATH; the browser test is skipped (Debian: apt-get install chromium)")
-	}
+	path := testenv.Require(t, chromium(), "Chromium (CHROME_PATH, or chromium on PATH)", "Debian: apt-get install chromium")
 	srv := httptest.NewServer(newHandler(newStore(t, "sqlite"))) // 127.0.0.1, a free port
 	defer srv.Close()
 

@@ -37,10 +37,7 @@ func TestDemoGolden(t *testing.T) {
 // TestDemoOnPostgres runs the demo on PostgreSQL: the same counts, the
 // same report; only the engine's name and its placeholders differ.
 func TestDemoOnPostgres(t *testing.T) {
-	url := os.Getenv(pgEnv)
-	if url == "" {
-		t.Skip(pgEnv + " is not set, so the PostgreSQL run is skipped; CI sets it (locally: source .ci/services.sh)")
-	}
+	url := postgresURL(t)
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"-postgres", url}, &out, io.Discard); err != nil {
 		t.Fatal(err)
