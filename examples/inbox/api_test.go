@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/teamperm/teamperm"
+	"github.com/teamperm/teamperm/teamhttp"
 )
 
 // The seed's team, in order, with the names the subtests use.
@@ -103,7 +104,23 @@ var views = map[int64]struct {
 	rita: {allContacts, allConvs, []int64{1, 2, 4, 7}, http.StatusForbidden},
 }
 
-var notFoundBody = `{"error":"not found"}` + "\n"
+// notFoundBody is teamhttp's one answer for a missing record, and for a
+// hidden one (R8).
+var notFoundBody = func() string {
+	rec := httptest.NewRecorder()
+	teamhttp.NotFound(rec)
+	return rec.Body.String()
+}()
+
+// wantForbidden checks that r is teamhttp's 403 problem for permission p.
+func wantForbidden(t *testing.T, what string, r response, p teamperm.Permission) {
+	t.Helper()
+	var pr teamhttp.Problem
+	if err := json.Unmarshal(r.body, &pr); err != nil || r.status != http.StatusForbidden ||
+		r.header.Get("Content-Type") != "application/problem+json" || pr.Code != teamperm.CodeForbidden || pr.Permission != p.String() {
+		t.Errorf("%s: %d %s %s, want the 403 problem for %s", what, r.status, r.header.Get("Content-Type"), r.body, p)
+	}
+}
 
 // ids decodes a JSON array of objects with an "id".
 func ids(t *testing.T, r response) []int64 {
@@ -148,8 +165,8 @@ func TestListsAsEachMember(t *testing.T) {
 				}
 				if r.status == http.StatusOK {
 					wantIDs(t, "export", csvIDs(t, r.body), want.contacts)
-				} else if got, wantBody := string(r.body), `{"error":"forbidden","permission":"contact.export"}`+"\n"; got != wantBody {
-					t.Errorf("export refused with %q, want %q", got, wantBody)
+				} else {
+					wantForbidden(t, "export", r, teamperm.ContactExport)
 				}
 
 				// Each conversation, and its messages: visible ones exactly,
@@ -268,9 +285,7 @@ func TestSendAsEachMember(t *testing.T) {
 				got := ids(t, c.do(tt.member, "GET", path, ""))
 				wantIDs(t, "messages after sending", got, append(slices.Clone(messagesOf[tt.conv]), msg.ID))
 			case http.StatusForbidden:
-				if got := string(r.body); got != `{"error":"forbidden","permission":"chat.send"}`+"\n" {
-					t.Errorf("forbidden body %s", got)
-				}
+				wantForbidden(t, "send", r, teamperm.ChatSend)
 			}
 			for _, h := range tt.hiddens {
 				r := c.do(tt.member, "POST", fmt.Sprintf("/api/conversations/%d/messages", h), `{"body":"hello?"}`)
@@ -455,8 +470,8 @@ func TestRefusedEditsChangeNothing(t *testing.T) {
 		{"unknown permission", olivia, sam, `[{"op":"grant","permission":"chat.fly"}]`, http.StatusBadRequest, "unknown permission"},
 		{"not an array", olivia, sam, `{"op":"grant","permission":"chat.assign"}`, http.StatusBadRequest, "invalid settings"},
 		{"no edits", olivia, sam, `[]`, http.StatusBadRequest, "no edit"},
-		{"another organisation's member", olivia, gina, `[{"op":"grant","permission":"chat.assign"}]`, http.StatusNotFound, "not found"},
-		{"no such member", olivia, 999, `[{"op":"grant","permission":"chat.assign"}]`, http.StatusNotFound, "not found"},
+		{"another organisation's member", olivia, gina, `[{"op":"grant","permission":"chat.assign"}]`, http.StatusNotFound, notFoundBody},
+		{"no such member", olivia, 999, `[{"op":"grant","permission":"chat.assign"}]`, http.StatusNotFound, notFoundBody},
 	}
 	forEachEngine(t, func(t *testing.T, s *SQLStore) {
 		c := client{t, newHandler(s)}

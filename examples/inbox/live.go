@@ -319,16 +319,16 @@ type incomingBody struct {
 func (s *Server) incoming(w http.ResponseWriter, r *http.Request) {
 	var in incomingBody
 	if err := decodeJSON(r, &in); err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		problem(w, http.StatusBadRequest, teamperm.CodeInvalidJSON, err.Error())
 		return
 	}
 	if strings.TrimSpace(in.Body) == "" || utf8.RuneCountInString(in.Body) > 4096 {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "body: want 1 to 4096 characters"})
+		problem(w, http.StatusBadRequest, codeInvalidBody, "body: want 1 to 4096 characters")
 		return
 	}
 	c, err := s.store.Conversation(r.Context(), in.Conversation)
 	if errors.Is(err, errNotFound) {
-		writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: "conversation_id: no such conversation"})
+		problem(w, http.StatusUnprocessableEntity, codeNoConversation, "conversation_id: no such conversation")
 		return
 	}
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/teamperm/teamperm"
 	tpstore "github.com/teamperm/teamperm/store"
+	"github.com/teamperm/teamperm/teamhttp"
 )
 
 // Server is the inbox service: the JSON API under /api/ and the HTML pages.
@@ -172,36 +173,32 @@ func actor(r *http.Request) (*teamperm.Member, Account) {
 }
 
 func (s *Server) unauthorizedJSON(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unknown member: send the X-Member header with a member's ID"})
+	problem(w, http.StatusUnauthorized, teamhttp.CodeUnauthenticated, "unknown member: send the X-Member header with a member's ID")
 }
 
 func (s *Server) signInFirst(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-type errorBody struct {
-	Error      string `json:"error"`
-	Permission string `json:"permission,omitempty"`
+// Errors are RFC 9457 problem details, as teamhttp writes them: a hidden
+// record and a missing one get teamhttp.NotFound's one answer (R8), a
+// denying decision teamhttp.Deny's (404 or 403 naming the permission), a
+// refused edit teamhttp.Error's (402, 403, 409, 400, with the code of
+// teamperm.ErrorCode). problem writes the service's own refusals in the
+// same form, with a code of its own.
+func problem(w http.ResponseWriter, status int, code teamperm.Code, detail string) {
+	teamhttp.WriteProblem(w, teamhttp.Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Code: code, Detail: detail})
 }
 
-// notFound is the one answer for a record that does not exist and for a
-// record the member may not see (R8): same status, same body.
-func notFound(w http.ResponseWriter) {
-	writeJSON(w, http.StatusNotFound, errorBody{Error: "not found"})
-}
-
-// deny answers a denying decision: 404 for a hidden record, 403 for a
-// missing permission, naming the permission (the member may see the
-// record, so nothing leaks).
-func deny(w http.ResponseWriter, d teamperm.Decision) {
-	err := d.Err()
-	switch {
-	case errors.Is(err, teamperm.ErrNotFound):
-		notFound(w)
-	default:
-		writeJSON(w, http.StatusForbidden, errorBody{Error: "forbidden", Permission: d.DecidedBy().String()})
-	}
-}
+// The service's own problem codes (teamperm's and teamhttp's aside).
+const (
+	codeInvalidBody        teamperm.Code = "invalid_body"
+	codeInvalidAssignee    teamperm.Code = "invalid_assignee"
+	codeNoConversation     teamperm.Code = "no_such_conversation"
+	codeConflict           teamperm.Code = "conflict"
+	codePreconditionFailed teamperm.Code = "precondition_failed"
+	codeInvalidIfMatch     teamperm.Code = "invalid_if_match"
+)
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
