@@ -107,6 +107,17 @@ func TestServe(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"name":"Sam Silva"`) {
 		t.Errorf("GET /api/me: %d %s", resp.StatusCode, body)
 	}
+	// A live stream left open does not hold the shutdown up.
+	req, _ = http.NewRequest("GET", url+"/api/events", nil)
+	req.Header.Set("X-Member", "4")
+	events, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer events.Body.Close()
+	if line, err := bufio.NewReader(events.Body).ReadString('\n'); err != nil || line != "retry: 2000\n" {
+		t.Fatalf("GET /api/events: %q %v", line, err)
+	}
 	cancel()
 	select {
 	case err := <-done:
