@@ -17,20 +17,21 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/teamperm/teamperm"
+	"github.com/teamperm/teamperm/internal/testenv"
 	"github.com/teamperm/teamperm/store"
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.Summary("store")
+	os.Exit(code)
+}
+
 // postgresURL returns the URL of the test server: skipped without one on a
-// laptop, a failure in CI.
+// laptop, a failure in CI (testenv).
 func postgresURL(t testing.TB) string {
-	u := os.Getenv("TEAMPERM_POSTGRES_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI is set but TEAMPERM_POSTGRES_URL is not: source .ci/services.sh")
-		}
-		t.Skip("TEAMPERM_POSTGRES_URL not set (source .ci/services.sh)")
-	}
-	return u
+	t.Helper()
+	return testenv.Env(t, "TEAMPERM_POSTGRES_URL", "PostgreSQL", "set it to a pgx URL; source .ci/services.sh starts one")
 }
 
 // freshSchema creates a schema of its own for the test in the database at
@@ -78,8 +79,8 @@ type engine struct {
 	open func(t testing.TB, opts store.Options) *store.Store
 }
 
-// engines are SQLite (always) and PostgreSQL (when the test server is
-// there), each opened on a fresh database.
+// engines are SQLite and PostgreSQL, each opened on a fresh database.
+// Without a PostgreSQL server, its subtests skip (fail under CI).
 func engines(t *testing.T) []engine {
 	out := []engine{{"sqlite", func(t testing.TB, opts store.Options) *store.Store {
 		s, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "teamperm.db"), opts)
@@ -89,10 +90,6 @@ func engines(t *testing.T) []engine {
 		t.Cleanup(func() { s.Close() })
 		return s
 	}}}
-	if os.Getenv("TEAMPERM_POSTGRES_URL") == "" && os.Getenv("CI") == "" {
-		t.Log("PostgreSQL skipped: TEAMPERM_POSTGRES_URL not set")
-		return out
-	}
 	return append(out, engine{"postgres", func(t testing.TB, opts store.Options) *store.Store {
 		u, _ := freshSchema(t, postgresURL(t))
 		s, err := store.OpenPostgres(context.Background(), u, opts)

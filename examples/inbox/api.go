@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/teamperm/teamperm"
 	tpstore "github.com/teamperm/teamperm/store"
+	"github.com/teamperm/teamperm/teamhttp"
 )
 
 // The JSON API. Lists hand the member's scope to the store, which renders
@@ -39,7 +41,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 func mayList(w http.ResponseWriter, m *teamperm.Member, k teamperm.Kind) bool {
 	if p, ok := k.ViewPermission(); ok {
 		if d := m.Evaluate(p); !d.Allowed() {
-			deny(w, d)
+			teamhttp.Deny(w, d)
 			return false
 		}
 	}
@@ -51,8 +53,29 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) {
 	if !mayList(w, m, teamperm.KindContact) {
 		return
 	}
-	rows, err := s.store.Contacts(r.Context(), m.Scope(teamperm.KindContact))
+	rows, err := s.contacts(r)
 	s.answer(w, r, rows, err)
+}
+
+// contacts lists the contacts the member may see, each with the
+// instances of theirs the member may see: a contact on Bloom and Acme
+// Support is listed for a member restricted to Bloom (R19) as on Bloom
+// only, so that the list does not reveal the other instance (issue 12).
+func (s *Server) contacts(r *http.Request) ([]Contact, error) {
+	m, a := actor(r)
+	rows, err := s.store.Contacts(r.Context(), m.Scope(teamperm.KindContact))
+	if err != nil || len(rows) == 0 {
+		return rows, err
+	}
+	team, err := s.store.Team(r.Context(), a.Org.ID)
+	if err != nil {
+		return nil, err
+	}
+	cat := newCatalog(m, team)
+	for i := range rows {
+		rows[i].Instances = slices.DeleteFunc(rows[i].Instances, func(in int64) bool { return !cat.instances[in] })
+	}
+	return rows, nil
 }
 
 // exportContacts downloads the contacts the member sees, as CSV; it needs
@@ -60,10 +83,10 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) {
 func (s *Server) exportContacts(w http.ResponseWriter, r *http.Request) {
 	m, _ := actor(r)
 	if d := m.Evaluate(teamperm.ContactExport); !d.Allowed() {
-		deny(w, d)
+		teamhttp.Deny(w, d)
 		return
 	}
-	rows, err := s.store.Contacts(r.Context(), m.Scope(teamperm.KindContact))
+	rows, err := s.contacts(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -71,9 +94,13 @@ func (s *Server) exportContacts(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="contacts.csv"`)
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"id", "instance_id", "name", "phone"})
+	cw.Write([]string{"id", "instance_ids", "name", "phone"})
 	for _, c := range rows {
-		cw.Write([]string{strconv.FormatInt(c.ID, 10), strconv.FormatInt(c.Instance, 10), c.Name, c.Phone})
+		ids := make([]string, len(c.Instances))
+		for i, in := range c.Instances {
+			ids[i] = strconv.FormatInt(in, 10)
+		}
+		cw.Write([]string{strconv.FormatInt(c.ID, 10), strings.Join(ids, " "), c.Name, c.Phone})
 	}
 	cw.Flush()
 }
@@ -94,12 +121,12 @@ func (s *Server) conversation(w http.ResponseWriter, r *http.Request, p teamperm
 	m, _ := actor(r)
 	id, ok := pathID(r)
 	if !ok {
-		notFound(w)
+		teamhttp.NotFound(w)
 		return Conversation{}, false
 	}
 	c, err := s.store.Conversation(r.Context(), id)
 	if errors.Is(err, errNotFound) {
-		notFound(w)
+		teamhttp.NotFound(w)
 		return Conversation{}, false
 	}
 	if err != nil {
@@ -111,7 +138,7 @@ func (s *Server) conversation(w http.ResponseWriter, r *http.Request, p teamperm
 		d = m.EvaluateRecord(p, c.Record())
 	}
 	if !d.Allowed() {
-		deny(w, d)
+		teamhttp.Deny(w, d)
 		return Conversation{}, false
 	}
 	return c, true
@@ -145,11 +172,11 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	var in sendBody
 	if err := decodeJSON(r, &in); err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		problem(w, http.StatusBadRequest, teamperm.CodeInvalidJSON, err.Error())
 		return
 	}
 	if strings.TrimSpace(in.Body) == "" || utf8.RuneCountInString(in.Body) > 4096 {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "body: want 1 to 4096 characters"})
+		problem(w, http.StatusBadRequest, codeInvalidBody, "body: want 1 to 4096 characters")
 		return
 	}
 	msg, err := s.store.AddMessage(r.Context(), Message{Conversation: c.ID, Author: ref(a.ID), Body: in.Body, SentAt: s.now().UTC().Truncate(time.Second)})
@@ -157,6 +184,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.publish(r, c, msg)
 	writeJSON(w, http.StatusCreated, msg)
 }
 
@@ -175,7 +203,7 @@ func (s *Server) assignConversation(w http.ResponseWriter, r *http.Request) {
 	}
 	var in assignBody
 	if err := decodeJSON(r, &in); err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		problem(w, http.StatusBadRequest, teamperm.CodeInvalidJSON, err.Error())
 		return
 	}
 	var to int64
@@ -183,7 +211,7 @@ func (s *Server) assignConversation(w http.ResponseWriter, r *http.Request) {
 		to = *in.Assignee
 		target, err := s.store.Account(r.Context(), to)
 		if errors.Is(err, errNotFound) || err == nil && target.Org.ID != a.Org.ID {
-			writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: "assignee: no such member"})
+			problem(w, http.StatusUnprocessableEntity, codeInvalidAssignee, "assignee: no such member")
 			return
 		}
 		if err != nil {
@@ -198,7 +226,7 @@ func (s *Server) assignConversation(w http.ResponseWriter, r *http.Request) {
 		after := c.Record()
 		after.Assignee = teamperm.IntID(to)
 		if !tm.Visible(after).Allowed() {
-			writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: "assignee: " + target.Name + " cannot see this conversation"})
+			problem(w, http.StatusUnprocessableEntity, codeInvalidAssignee, "assignee: "+target.Name+" cannot see this conversation")
 			return
 		}
 	}
@@ -222,12 +250,12 @@ func (s *Server) teamMember(w http.ResponseWriter, r *http.Request) (Account, bo
 	_, a := actor(r)
 	id, ok := pathID(r)
 	if !ok {
-		notFound(w)
+		teamhttp.NotFound(w)
 		return Account{}, false
 	}
 	target, err := s.store.Account(r.Context(), id)
 	if errors.Is(err, errNotFound) || err == nil && target.Org.ID != a.Org.ID {
-		notFound(w)
+		teamhttp.NotFound(w)
 		return Account{}, false
 	}
 	if err != nil {
@@ -251,14 +279,36 @@ func (s *Server) getPermissions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !mayView(m, target) {
-		writeJSON(w, http.StatusForbidden, errorBody{Error: "only owners and admins see other members' permissions"})
+		problem(w, http.StatusForbidden, teamperm.CodeForbidden, "only owners and admins see other members' permissions")
 		return
 	}
 	x, err := teamperm.NewMatrix(a.Org.Teamperm(), target.Settings)
-	if err == nil {
-		w.Header().Set("ETag", etag(target.Settings.Revision))
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	s.answer(w, r, x, err)
+	team, err := s.store.Team(r.Context(), a.Org.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cat := newCatalog(m, team)
+	body := matrixBody{Matrix: x}
+	x.Instances.IDs, body.HiddenInstances = cat.instanceIDs(x.Instances.IDs)
+	x.Pipelines.IDs, body.HiddenPipelines = cat.pipelineIDs(x.Pipelines.IDs)
+	body.Matrix = x
+	w.Header().Set("ETag", etag(target.Settings.Revision))
+	writeJSON(w, http.StatusOK, body)
+}
+
+// matrixBody is the settings of a member as the viewer may see them:
+// teamperm's Matrix with the instances and pipelines the viewer cannot
+// see left out of its IDs, and counted (issue 12). Edits keep those as
+// they are (see editPermissions).
+type matrixBody struct {
+	teamperm.Matrix
+	HiddenInstances int `json:"hidden_instances"`
+	HiddenPipelines int `json:"hidden_pipelines"`
 }
 
 // etag is the entity tag of a member's settings: their revision. A client
@@ -295,33 +345,48 @@ func (s *Server) editPermissions(w http.ResponseWriter, r *http.Request) {
 	if h := r.Header.Get("If-Match"); h != "" {
 		rev, ok := ifMatch(h)
 		if !ok {
-			writeJSON(w, http.StatusBadRequest, errorBody{Error: `If-Match: want the settings' ETag, such as "3"`})
+			problem(w, http.StatusBadRequest, codeInvalidIfMatch, `If-Match: want the settings' ETag, such as "3"`)
 			return
 		}
 		if rev != target.Settings.Revision {
 			w.Header().Set("ETag", etag(target.Settings.Revision))
-			writeJSON(w, http.StatusPreconditionFailed, errorBody{Error: fmt.Sprintf("the settings are at revision %d, not %d: reload them and edit again", target.Settings.Revision, rev)})
+			problem(w, http.StatusPreconditionFailed, codePreconditionFailed, fmt.Sprintf("the settings are at revision %d, not %d: reload them and edit again", target.Settings.Revision, rev))
 			return
 		}
 		ifRevision = rev
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		problem(w, http.StatusBadRequest, teamperm.CodeInvalidJSON, err.Error())
 		return
 	}
 	edits, err := teamperm.ParseEdits(body)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		teamhttp.Error(w, err) // 400, its code and the JSON Pointer at fault
 		return
 	}
+	// The instances and pipelines the actor cannot see are left out of
+	// what GET shows: a set_instances or set_pipelines keeps the target's
+	// access to them as it is.
+	m, a := actor(r)
+	team, err := s.store.Team(r.Context(), a.Org.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	edits = newCatalog(m, team).keepHidden(target.Settings, edits)
 	res, status, err := s.edit(r, target, ifRevision, edits)
 	if err != nil {
-		if status == http.StatusInternalServerError {
+		switch {
+		case status == http.StatusInternalServerError:
 			s.fail(w, r, err)
-			return
+		case errors.Is(err, errConflict): // the store's, not teamperm's
+			problem(w, http.StatusConflict, codeConflict, err.Error())
+		case status == http.StatusNotFound:
+			teamhttp.NotFound(w)
+		default:
+			teamhttp.Error(w, err)
 		}
-		writeJSON(w, status, errorBody{Error: err.Error()})
 		return
 	}
 	w.Header().Set("ETag", etag(res.Settings.Revision))

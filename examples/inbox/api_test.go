@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/teamperm/teamperm"
+	"github.com/teamperm/teamperm/teamhttp"
 )
 
 // The seed's team, in order, with the names the subtests use.
@@ -45,13 +46,20 @@ func span(a, b int64) []int64 {
 	return out
 }
 
-func keys(spans ...[]int64) []int64 { return slices.Concat(spans...) }
+// keys returns the keys of the spans, sorted, each once.
+func keys(spans ...[]int64) []int64 {
+	out := slices.Concat(spans...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
 
 // The seed's rows by where they are (see seed.go).
 var (
-	contactsMain  = span(1, 8)
-	contactsBloom = span(9, 13)
-	contactsAtlas = span(14, 16)
+	// Contacts by the instances they wrote to (R19): 2 and 11 wrote to
+	// Acme Support and Bloom, 14 to Atlas and Acme Support.
+	contactsMain  = []int64{1, 2, 3, 4, 5, 6, 7, 8, 11, 14}
+	contactsBloom = []int64{2, 9, 10, 11, 12, 13}
+	contactsAtlas = []int64{14, 15, 16}
 	allContacts   = span(1, 16)
 	allConvs      = span(1, 13)
 	allDeals      = span(1, 12)
@@ -72,19 +80,22 @@ var views = map[int64]struct {
 }{
 	olivia: {allContacts, allConvs, allDeals, http.StatusOK},
 	adam:   {allContacts, allConvs, allDeals, http.StatusOK},
-	// Bloom's instance only; deals are not instance-bound; an admin exports.
+	// Bloom's instance only (with 2 and 11, on Bloom and Acme Support:
+	// R19); deals are not instance-bound; an admin exports.
 	bruno: {contactsBloom, []int64{7, 8, 9}, allDeals, http.StatusOK},
 	// Assigned conversations on the allowed instances (Acme Support,
 	// Bloom): not 13, assigned to Sam on Atlas; contacts are not limited by
-	// assignment, only by instance. Members do not export.
+	// assignment, only by instance (14 is on Atlas and Acme Support, so he
+	// sees it). Members do not export.
 	sam: {keys(contactsMain, contactsBloom), []int64{1, 2, 8}, allDeals, http.StatusForbidden},
 	// Bloom only, with "all relevant permissions": may export.
 	bea:  {contactsBloom, []int64{7, 8, 9}, allDeals, http.StatusOK},
 	mark: {allContacts, allConvs, allDeals, http.StatusForbidden},
 	// Reviews all conversations.
 	vera: {allContacts, allConvs, allDeals, http.StatusForbidden},
-	// Atlas only, assigned conversations only: not 5 (assigned to Carl on
-	// the main line), not 12 (unassigned). No export.
+	// Atlas only (14 also on Acme Support: still his), assigned
+	// conversations only: not 5 (assigned to Carl on the main line), not
+	// 12 (unassigned). No export.
 	carl: {contactsAtlas, []int64{10, 11}, allDeals, http.StatusForbidden},
 	// Own deals (1, 2), automation-created and assigned to Rita (4),
 	// legacy (7), in the Sales pipeline only: not 3 and 6 (Partnerships),
@@ -93,7 +104,23 @@ var views = map[int64]struct {
 	rita: {allContacts, allConvs, []int64{1, 2, 4, 7}, http.StatusForbidden},
 }
 
-var notFoundBody = `{"error":"not found"}` + "\n"
+// notFoundBody is teamhttp's one answer for a missing record, and for a
+// hidden one (R8).
+var notFoundBody = func() string {
+	rec := httptest.NewRecorder()
+	teamhttp.NotFound(rec)
+	return rec.Body.String()
+}()
+
+// wantForbidden checks that r is teamhttp's 403 problem for permission p.
+func wantForbidden(t *testing.T, what string, r response, p teamperm.Permission) {
+	t.Helper()
+	var pr teamhttp.Problem
+	if err := json.Unmarshal(r.body, &pr); err != nil || r.status != http.StatusForbidden ||
+		r.header.Get("Content-Type") != "application/problem+json" || pr.Code != teamperm.CodeForbidden || pr.Permission != p.String() {
+		t.Errorf("%s: %d %s %s, want the 403 problem for %s", what, r.status, r.header.Get("Content-Type"), r.body, p)
+	}
+}
 
 // ids decodes a JSON array of objects with an "id".
 func ids(t *testing.T, r response) []int64 {
@@ -138,8 +165,8 @@ func TestListsAsEachMember(t *testing.T) {
 				}
 				if r.status == http.StatusOK {
 					wantIDs(t, "export", csvIDs(t, r.body), want.contacts)
-				} else if got, wantBody := string(r.body), `{"error":"forbidden","permission":"contact.export"}`+"\n"; got != wantBody {
-					t.Errorf("export refused with %q, want %q", got, wantBody)
+				} else {
+					wantForbidden(t, "export", r, teamperm.ContactExport)
 				}
 
 				// Each conversation, and its messages: visible ones exactly,
@@ -206,7 +233,7 @@ func csvIDs(t *testing.T, body []byte) []int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) == 0 || strings.Join(rows[0], ",") != "id,instance_id,name,phone" {
+	if len(rows) == 0 || strings.Join(rows[0], ",") != "id,instance_ids,name,phone" {
 		t.Fatalf("export header: %q", rows)
 	}
 	out := []int64{}
@@ -258,9 +285,7 @@ func TestSendAsEachMember(t *testing.T) {
 				got := ids(t, c.do(tt.member, "GET", path, ""))
 				wantIDs(t, "messages after sending", got, append(slices.Clone(messagesOf[tt.conv]), msg.ID))
 			case http.StatusForbidden:
-				if got := string(r.body); got != `{"error":"forbidden","permission":"chat.send"}`+"\n" {
-					t.Errorf("forbidden body %s", got)
-				}
+				wantForbidden(t, "send", r, teamperm.ChatSend)
 			}
 			for _, h := range tt.hiddens {
 				r := c.do(tt.member, "POST", fmt.Sprintf("/api/conversations/%d/messages", h), `{"body":"hello?"}`)
@@ -445,8 +470,8 @@ func TestRefusedEditsChangeNothing(t *testing.T) {
 		{"unknown permission", olivia, sam, `[{"op":"grant","permission":"chat.fly"}]`, http.StatusBadRequest, "unknown permission"},
 		{"not an array", olivia, sam, `{"op":"grant","permission":"chat.assign"}`, http.StatusBadRequest, "invalid settings"},
 		{"no edits", olivia, sam, `[]`, http.StatusBadRequest, "no edit"},
-		{"another organisation's member", olivia, gina, `[{"op":"grant","permission":"chat.assign"}]`, http.StatusNotFound, "not found"},
-		{"no such member", olivia, 999, `[{"op":"grant","permission":"chat.assign"}]`, http.StatusNotFound, "not found"},
+		{"another organisation's member", olivia, gina, `[{"op":"grant","permission":"chat.assign"}]`, http.StatusNotFound, notFoundBody},
+		{"no such member", olivia, 999, `[{"op":"grant","permission":"chat.assign"}]`, http.StatusNotFound, notFoundBody},
 	}
 	forEachEngine(t, func(t *testing.T, s *SQLStore) {
 		c := client{t, newHandler(s)}
@@ -721,4 +746,57 @@ func TestCacheServesEdits(t *testing.T) {
 	if r := c.do(sam, "GET", "/api/contacts/export", ""); r.status != http.StatusForbidden {
 		t.Errorf("export right after the downgrade: %d, want 403", r.status)
 	}
+}
+
+// TestContactsOnSeveralInstances: every member lists exactly the seed's
+// contacts that EvaluateRecord lets them see (R19: one allowed instance
+// of the contact's is enough), each with those of the instances the seed
+// puts it on that the member may see.
+func TestContactsOnSeveralInstances(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *SQLStore) {
+		c := client{t, newHandler(s)}
+		ctx := context.Background()
+		for _, tm := range team {
+			a, err := s.Account(ctx, tm.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := a.Compile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[int64][]int64{}
+			for _, sc := range seedContacts {
+				var ids []teamperm.ID
+				for _, in := range sc.instances {
+					ids = append(ids, teamperm.IntID(in))
+				}
+				r := teamperm.Record{Kind: teamperm.KindContact, Organization: teamperm.IntID(sc.org), Instances: teamperm.IDSetOf(ids...)}
+				if !m.EvaluateRecord(teamperm.ContactView, r).Allowed() {
+					continue
+				}
+				// Listed with the instances of theirs the member may
+				// see (issue 12), by the member's scope of instances.
+				want[sc.id] = []int64{}
+				inst := m.Scope(teamperm.KindInstance)
+				for _, in := range keys(sc.instances) {
+					if inst.Match(&teamperm.Record{Kind: teamperm.KindInstance, Organization: teamperm.IntID(sc.org), Instance: teamperm.IntID(in)}) {
+						want[sc.id] = append(want[sc.id], in)
+					}
+				}
+			}
+			r := c.do(tm.id, "GET", "/api/contacts", "")
+			var got []Contact
+			if err := json.Unmarshal(r.body, &got); err != nil {
+				t.Fatalf("%s: %v: %s", tm.name, err, r.body)
+			}
+			gotMap := map[int64][]int64{}
+			for _, ct := range got {
+				gotMap[ct.ID] = ct.Instances
+			}
+			if fmt.Sprint(gotMap) != fmt.Sprint(want) {
+				t.Errorf("%s's contacts and their instances:\n got %v\nwant %v", tm.name, gotMap, want)
+			}
+		}
+	})
 }

@@ -53,11 +53,16 @@ var schema = []string{
 	`CREATE TABLE contacts (
 		id          BIGINT PRIMARY KEY,
 		org_id      BIGINT NOT NULL REFERENCES organizations (id),
-		instance_id BIGINT NOT NULL REFERENCES instances (id),
 		name        TEXT NOT NULL,
 		phone       TEXT NOT NULL
 	)`,
-	`CREATE INDEX contacts_org_instance ON contacts (org_id, instance_id)`,
+	`CREATE INDEX contacts_org ON contacts (org_id, id)`,
+	// A contact is on every WhatsApp instance they wrote to (R19): one
+	// row per (contact, instance). teamperm's Mapping.Instances renders
+	// an instance restriction as EXISTS over it, which the second index
+	// serves.
+	contactInstancesTable,
+	contactInstancesIndex,
 	`CREATE TABLE conversations (
 		id          BIGINT PRIMARY KEY,
 		org_id      BIGINT NOT NULL REFERENCES organizations (id),
@@ -100,6 +105,15 @@ var schema = []string{
 		next_id BIGINT NOT NULL
 	)`,
 }
+
+const (
+	contactInstancesTable = `CREATE TABLE contact_instances (
+		contact_id  BIGINT NOT NULL REFERENCES contacts (id),
+		instance_id BIGINT NOT NULL REFERENCES instances (id),
+		PRIMARY KEY (contact_id, instance_id)
+	)`
+	contactInstancesIndex = `CREATE INDEX contact_instances_instance ON contact_instances (instance_id, contact_id)`
+)
 
 // A query builds one SQL statement with its bind values, numbering
 // placeholders as it goes in the store's dialect, so that a teamperm scope
@@ -212,20 +226,30 @@ func OpenPostgres(ctx context.Context, dbURL, prefix string) (*SQLStore, func() 
 	return &SQLStore{db: db, dialect: teamperm.Postgres, schema: name, url: u.String()}, drop, nil
 }
 
-// Migrate creates the schema unless it exists already. It reports whether
-// it did, so that the caller seeds a new database.
-func (s *SQLStore) Migrate(ctx context.Context) (created bool, err error) {
+// tableExists reports whether the table exists, or with missing set,
+// whether it does not.
+func (s *SQLStore) tableExists(ctx context.Context, db querier, table string, missing bool) (bool, error) {
 	var n int
 	q := s.q().sql("SELECT COUNT(*) FROM ")
 	if s.dialect == teamperm.Postgres {
-		q.sql("information_schema.tables WHERE table_schema = current_schema() AND table_name = ").arg("organizations")
+		q.sql("information_schema.tables WHERE table_schema = current_schema() AND table_name = ").arg(table)
 	} else {
-		q.sql("sqlite_master WHERE type = 'table' AND name = ").arg("organizations")
+		q.sql("sqlite_master WHERE type = 'table' AND name = ").arg(table)
 	}
-	if err := s.db.QueryRowContext(ctx, q.String(), q.args...).Scan(&n); err != nil {
+	if err := db.QueryRowContext(ctx, q.String(), q.args...).Scan(&n); err != nil {
 		return false, err
 	}
-	if n == 0 {
+	return (n > 0) != missing, nil
+}
+
+// Migrate creates the schema unless it exists already. It reports whether it created it, so that the
+// caller seeds a new database.
+func (s *SQLStore) Migrate(ctx context.Context) (created bool, err error) {
+	exists, err := s.tableExists(ctx, s.db, "organizations", false)
+	if err != nil {
+		return false, err
+	}
+	if !exists {
 		err = s.tx(ctx, func(tx *sql.Tx) error {
 			for _, stmt := range schema {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
@@ -238,9 +262,18 @@ func (s *SQLStore) Migrate(ctx context.Context) (created bool, err error) {
 			return false, err
 		}
 	}
+	// A database kept (-db) by an older version of the example, where a
+	// contact had one instance column: a demo database is cheaper to
+	// seed again than to migrate (SQLite cannot drop a column that is a
+	// foreign key), so say so rather than fail on the first query.
+	if old, err := s.tableExists(ctx, s.db, "contact_instances", true); err != nil {
+		return false, err
+	} else if old {
+		return false, errors.New("the database was made by an older version of the example (contacts without contact_instances): remove it to start a new one")
+	}
 	// teamperm's tables, migrated by its store.
 	s.tp, err = tpstore.New(ctx, s.db, s.dialect, tpstore.Options{Now: s.now})
-	return err == nil && n == 0, err
+	return err == nil && !exists, err
 }
 
 // tx runs f in a transaction, committing when it returns nil.

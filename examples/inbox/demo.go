@@ -133,7 +133,7 @@ func memberTables(ctx context.Context, w io.Writer, s *SQLStore, team Team) erro
 			fmt.Fprintf(tw, "\t%s", letters(m, c))
 		}
 		r := "-"
-		if rs := restrictions(team, x); len(rs) > 0 {
+		if rs := restrictions(operatorCatalog(team), x); len(rs) > 0 {
 			r = strings.Join(rs, "; ")
 		}
 		fmt.Fprintf(tw, "\t%s\n", r)

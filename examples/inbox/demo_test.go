@@ -37,10 +37,7 @@ func TestDemoGolden(t *testing.T) {
 // TestDemoOnPostgres runs the demo on PostgreSQL: the same counts, the
 // same report; only the engine's name and its placeholders differ.
 func TestDemoOnPostgres(t *testing.T) {
-	url := os.Getenv(pgEnv)
-	if url == "" {
-		t.Skip(pgEnv + " is not set, so the PostgreSQL run is skipped; CI sets it (locally: source .ci/services.sh)")
-	}
+	url := postgresURL(t)
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"-postgres", url}, &out, io.Discard); err != nil {
 		t.Fatal(err)
@@ -109,6 +106,17 @@ func TestServe(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"name":"Sam Silva"`) {
 		t.Errorf("GET /api/me: %d %s", resp.StatusCode, body)
+	}
+	// A live stream left open does not hold the shutdown up.
+	req, _ = http.NewRequest("GET", url+"/api/events", nil)
+	req.Header.Set("X-Member", "4")
+	events, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer events.Body.Close()
+	if line, err := bufio.NewReader(events.Body).ReadString('\n'); err != nil || line != "retry: 2000\n" {
+		t.Fatalf("GET /api/events: %q %v", line, err)
 	}
 	cancel()
 	select {

@@ -12,14 +12,30 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/teamperm/teamperm/internal/testenv"
 )
 
 // The tests run against every engine: SQLite always, PostgreSQL when
-// TEAMPERM_POSTGRES_URL names a server (CI sets it), each test in a fresh
+// TEAMPERM_POSTGRES_URL names a server (CI sets it; without it the
+// PostgreSQL subtests skip, and fail when CI is set), each test in a fresh
 // database (SQLite) or a fresh, uniquely named schema (PostgreSQL), so
 // that tests and parallel runs never share rows.
 
 const pgEnv = "TEAMPERM_POSTGRES_URL"
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.Summary("examples/inbox")
+	os.Exit(code)
+}
+
+// postgresURL returns the URL of the PostgreSQL server: without one, the
+// test is skipped on a laptop and fails under CI (testenv).
+func postgresURL(t testing.TB) string {
+	t.Helper()
+	return testenv.Env(t, pgEnv, "PostgreSQL", "set it to a pgx URL; source .ci/services.sh starts one")
+}
 
 var engines = []string{"sqlite", "postgres"}
 
@@ -47,10 +63,7 @@ func newStore(t testing.TB, engine string) *SQLStore {
 			t.Fatal(err)
 		}
 	case "postgres":
-		url := os.Getenv(pgEnv)
-		if url == "" {
-			t.Skip(pgEnv + " is not set, so the PostgreSQL run is skipped; CI sets it (locally: source .ci/services.sh)")
-		}
+		url := postgresURL(t)
 		var (
 			drop func() error
 			err  error

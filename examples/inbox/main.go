@@ -19,6 +19,13 @@
 //	go run ./examples/inbox -http 127.0.0.1:8080
 //	curl -H 'X-Member: 4' http://127.0.0.1:8080/api/conversations
 //
+// GET /api/events is the live view: a stream of server-sent events with
+// every new message the member may see (teamperm.Audience). A customer
+// writing in is played by POST /demo/incoming:
+//
+//	curl -N -H 'X-Member: 8' http://127.0.0.1:8080/api/events
+//	curl -d '{"conversation_id":10,"body":"hello"}' http://127.0.0.1:8080/demo/incoming
+//
 // -db keeps the SQLite database in a file (seeded when new);
 // -postgres runs on PostgreSQL instead, in a fresh schema dropped on exit.
 package main
@@ -143,16 +150,17 @@ func serve(ctx context.Context, addr string, store *SQLStore, stdout, stderr io.
 	if store.url != "" {
 		// On PostgreSQL, several replicas of the service may share the
 		// database: each listens for the changes the others commit and
-		// drops them from its cache (store.Listen says how stale a
-		// replica can be).
-		go tpstore.Listen(ctx, store.url, server.Cache(), tpstore.ListenOptions{})
+		// drops them from its cache and its live view's audiences
+		// (store.Listen says how stale a replica can be).
+		go tpstore.Listen(ctx, store.url, server.Invalidator(), tpstore.ListenOptions{})
 	}
 	srv := &http.Server{
 		Handler:           server.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      30 * time.Second, // the live event stream lifts it for itself
 	}
+	srv.RegisterOnShutdown(server.Close)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -161,6 +169,7 @@ func serve(ctx context.Context, addr string, store *SQLStore, stdout, stderr io.
 	fmt.Fprintf(stdout, "inbox: serving on %s (%s); Ctrl-C stops.\n", url, store)
 	fmt.Fprintf(stdout, "  open %s/ in a browser and sign in as a team member, or:\n", url)
 	fmt.Fprintf(stdout, "  curl -H 'X-Member: %d' %s/api/conversations\n", sam, url)
+	fmt.Fprintf(stdout, "  curl -N -H 'X-Member: %d' %s/api/events   (the live view; POST /demo/incoming plays a customer)\n", carl, url)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -12,10 +12,12 @@ import (
 
 	"github.com/teamperm/teamperm"
 	tpstore "github.com/teamperm/teamperm/store"
+	"github.com/teamperm/teamperm/teamhttp"
 )
 
 // The HTML pages: server-rendered with html/template from templates/,
-// embedded in the binary. No JavaScript.
+// embedded in the binary. The only JavaScript is the inbox's live view
+// (an EventSource on /api/events) and its "simulate a customer" form.
 
 //go:embed templates/*.html
 var templateFS embed.FS
@@ -141,12 +143,44 @@ type teamPage struct {
 	Target    Account
 	Matrix    teamperm.Matrix
 	Editable  bool
-	ReadOnly  string // why the form cannot be saved, when it cannot
-	Instances []option
-	Pipelines []option
-	Saved     bool
-	Error     string
-	History   []historyEntry
+	ReadOnly  string   // why the form cannot be saved, when it cannot
+	Instances []option // those the viewer may see
+	Pipelines []option // those the viewer may see
+	// Hidden... count the team's instances and pipelines the viewer may
+	// not see (not named, not shown); ...Kept those of them in the
+	// target's access, which a save keeps as they are.
+	HiddenInstances, HiddenInstancesKept int
+	HiddenPipelines, HiddenPipelinesKept int
+	Saved                                bool
+	Error                                string
+	History                              []historyEntry
+
+	// Revision is the stored settings' revision, which a save applies
+	// to (the matrix may show a preview's settings).
+	Revision uint64
+	// Preview is what the edits in the form (or a preset) would do, not
+	// saved yet; the matrix shows the settings after them.
+	Preview *impactRow
+	// PresetPreview is set when Preview is a preset's.
+	PresetPreview bool
+	Presets       []presetOption
+	// PresetInstances and PresetPipelines are the choices of the preset
+	// form: those the viewer may see.
+	PresetInstances, PresetPipelines []option
+	// Findings are teamperm.Audit's, for owners and admins.
+	Findings []findingRow
+	// Owner: the viewer may switch the plan. Plans are the choices;
+	// PlanTo and PlanImpact a switch's preview.
+	Owner       bool
+	Plans       []teamperm.Plan
+	PlanPreview bool
+	PlanTo      teamperm.Plan
+	PlanImpact  []impactRow
+}
+
+type presetOption struct {
+	Name, Label string
+	Selected    bool
 }
 
 // option is one instance or pipeline checkbox.
@@ -167,7 +201,7 @@ func (s *Server) teamPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	data, err := s.teamPageData(r, team, target)
+	data, err := s.teamPageData(r, team, target, target.Settings)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -176,15 +210,22 @@ func (s *Server) teamPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "team", data)
 }
 
-func (s *Server) teamPageData(r *http.Request, team Team, target Account) (teamPage, error) {
+// teamPageData is the settings page of target, whose matrix shows the
+// settings shown: the stored ones, or a preview's.
+func (s *Server) teamPageData(r *http.Request, team Team, target Account, shown teamperm.Settings) (teamPage, error) {
 	m, a := actor(r)
-	x, err := teamperm.NewMatrix(team.Org.Teamperm(), target.Settings)
+	x, err := teamperm.NewMatrix(team.Org.Teamperm(), shown)
 	if err != nil {
 		return teamPage{}, err
 	}
 	data := teamPage{
 		layout: layout{Title: "Team settings: " + target.Name, Viewer: &a, Nav: "team"},
-		Team:   team, Target: target, Matrix: x,
+		Team:   team, Target: target, Matrix: x, Revision: target.Settings.Revision,
+		Owner: m.Role() == teamperm.RoleOwner,
+		Plans: []teamperm.Plan{teamperm.PlanFree, teamperm.PlanStarter, teamperm.PlanPro},
+	}
+	for _, p := range presets {
+		data.Presets = append(data.Presets, presetOption{p.Name, p.Label, r.PostFormValue("preset") == p.Name})
 	}
 	// Whether the viewer may edit the target at all: teamperm has no
 	// question for it, so ask ApplyEdits about a change of nothing.
@@ -193,22 +234,36 @@ func (s *Server) teamPageData(r *http.Request, team Team, target Account) (teamP
 	if err != nil {
 		data.ReadOnly = editRefusal(err)
 	}
-	for _, in := range team.Instances {
+	cat := newCatalog(m, team)
+	instances, hidden := cat.visibleInstances()
+	for _, in := range instances {
 		data.Instances = append(data.Instances, option{in.ID, in.Name, slices.Contains(x.Instances.IDs, teamperm.IntID(in.ID))})
 	}
-	for _, p := range team.Pipelines {
+	data.HiddenInstances = hidden
+	_, data.HiddenInstancesKept = cat.instanceIDs(x.Instances.IDs)
+	pipelines, hidden := cat.visiblePipelines()
+	for _, p := range pipelines {
 		data.Pipelines = append(data.Pipelines, option{p.ID, p.Name, slices.Contains(x.Pipelines.IDs, teamperm.IntID(p.ID))})
+	}
+	data.HiddenPipelines = hidden
+	_, data.HiddenPipelinesKept = cat.pipelineIDs(x.Pipelines.IDs)
+	for _, in := range instances {
+		data.PresetInstances = append(data.PresetInstances, option{in.ID, in.Name, slices.Contains(r.PostForm["preset_instance"], strconv.FormatInt(in.ID, 10))})
+	}
+	for _, p := range pipelines {
+		data.PresetPipelines = append(data.PresetPipelines, option{p.ID, p.Name, slices.Contains(r.PostForm["preset_pipeline"], strconv.FormatInt(p.ID, 10))})
+	}
+	if m.Role() == teamperm.RoleOwner || m.Role() == teamperm.RoleAdmin {
+		if data.Findings, err = findings(cat, team); err != nil {
+			return teamPage{}, err
+		}
 	}
 	changes, err := s.store.Changes(r.Context(), team.Org.ID, target.ID)
 	if err != nil {
 		return teamPage{}, err
 	}
 	for _, sc := range slices.Backward(changes) {
-		h, err := history(team, sc)
-		if err != nil {
-			return teamPage{}, err
-		}
-		data.History = append(data.History, h)
+		data.History = append(data.History, history(team, cat, sc))
 	}
 	return data, nil
 }
@@ -224,8 +279,9 @@ func editRefusal(err error) string {
 	return err.Error()
 }
 
-// history describes one entry of the change log for the page.
-func history(team Team, e tpstore.Entry) (historyEntry, error) {
+// history describes one entry of the change log for the page, naming
+// instances and pipelines as the catalog's viewer may see them.
+func history(team Team, cat catalog, e tpstore.Entry) historyEntry {
 	h := historyEntry{At: e.At.UTC().Format("2006-01-02 15:04 UTC"), Actor: "the service"}
 	if id, ok := e.Actor.Int(); ok {
 		h.Actor = fmt.Sprintf("member %d", id)
@@ -234,9 +290,9 @@ func history(team Team, e tpstore.Entry) (historyEntry, error) {
 		}
 	}
 	for _, e := range e.Edits {
-		h.Edits = append(h.Edits, e.String())
+		h.Edits = append(h.Edits, cat.edit(e))
 	}
-	return h, nil
+	return h
 }
 
 func (s *Server) saveTeamPage(w http.ResponseWriter, r *http.Request) {
@@ -258,13 +314,49 @@ func (s *Server) saveTeamPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	edits, err := formEdits(x, target.Settings, r)
-	if err != nil {
-		s.teamPageError(w, r, team, target, http.StatusBadRequest, err.Error())
-		return
+	m, _ := actor(r)
+	cat := newCatalog(m, team)
+	var edits []teamperm.Edit
+	action := r.PostFormValue("action")
+	switch action {
+	case "preset", "preset_preview":
+		preset, err := presetSettings(r, cat, target)
+		if err != nil {
+			s.teamPageError(w, r, team, target, http.StatusBadRequest, err.Error())
+			return
+		}
+		edits = cat.keepHidden(target.Settings, teamperm.PresetEdits(target.Settings, preset))
+	default: // "save", "preview"
+		if edits, err = formEdits(x, target.Settings, cat, r); err != nil {
+			s.teamPageError(w, r, team, target, http.StatusBadRequest, err.Error())
+			return
+		}
 	}
 	if len(edits) == 0 {
+		if action == "preview" || action == "preset_preview" {
+			s.teamPageError(w, r, team, target, http.StatusOK, "Nothing to preview: these are the member's settings already.")
+			return
+		}
 		http.Redirect(w, r, r.URL.Path, http.StatusSeeOther)
+		return
+	}
+	if action == "preview" || action == "preset_preview" {
+		after, row, err := s.preview(r, team, target, edits)
+		if err != nil {
+			s.teamPageError(w, r, team, target, teamhttp.ProblemOf(err).Status, editRefusal(err))
+			return
+		}
+		shown := after
+		if action == "preset_preview" { // the preset form applies it; the matrix stays as stored
+			shown = target.Settings
+		}
+		data, err := s.teamPageData(r, team, target, shown)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		data.Preview, data.PresetPreview = row, action == "preset_preview"
+		s.render(w, r, http.StatusOK, "team", data)
 		return
 	}
 	if _, status, err := s.edit(r, target, rev, edits); err != nil {
@@ -285,7 +377,7 @@ func (s *Server) saveTeamPage(w http.ResponseWriter, r *http.Request) {
 const conflictMessage = "Someone changed these settings meanwhile; here they are now. Make your change again."
 
 func (s *Server) teamPageError(w http.ResponseWriter, r *http.Request, team Team, target Account, status int, msg string) {
-	data, err := s.teamPageData(r, team, target)
+	data, err := s.teamPageData(r, team, target, target.Settings)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -298,7 +390,9 @@ func (s *Server) teamPageError(w http.ResponseWriter, r *http.Request, team Team
 // stored settings: only what differs, and only what the matrix does not
 // lock (a disabled checkbox is not submitted). A role change is saved on
 // its own, since the role decides what the permissions' defaults are.
-func formEdits(x teamperm.Matrix, cur teamperm.Settings, r *http.Request) ([]teamperm.Edit, error) {
+// Instances and pipelines the viewer cannot see (cat) are not on the
+// page, and stay in the member's access as they are.
+func formEdits(x teamperm.Matrix, cur teamperm.Settings, cat catalog, r *http.Request) ([]teamperm.Edit, error) {
 	if x.Locked != "" {
 		return nil, nil
 	}
@@ -361,6 +455,9 @@ func formEdits(x teamperm.Matrix, cur teamperm.Settings, r *http.Request) ([]tea
 		if err != nil {
 			return nil, err
 		}
+		if a.Specific && cur.Instances.Specific {
+			a = withHidden(a, cur.Instances, cat.instances)
+		}
 		if !a.Equal(cur.Instances) {
 			edits = append(edits, teamperm.SetInstances{Access: a})
 		}
@@ -369,6 +466,9 @@ func formEdits(x teamperm.Matrix, cur teamperm.Settings, r *http.Request) ([]tea
 		a, err := access(r.PostFormValue("pipelines"), r.PostForm["pipeline"])
 		if err != nil {
 			return nil, err
+		}
+		if a.Specific && cur.Pipelines.Specific {
+			a = withHidden(a, cur.Pipelines, cat.pipelines)
 		}
 		if !a.Equal(cur.Pipelines) {
 			edits = append(edits, teamperm.SetPipelines{Access: a})
@@ -431,7 +531,8 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	data.Restrictions = restrictions(team, x)
+	cat := newCatalog(viewer, team)
+	data.Restrictions = restrictions(cat, x)
 	ctx := r.Context()
 	for _, k := range []struct {
 		label string
@@ -458,12 +559,12 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request) {
 	for _, c := range contacts {
 		names[c.ID] = c.Name
 	}
-	instances := map[int64]string{}
-	for _, in := range team.Instances {
-		instances[in.ID] = in.Name
-	}
 	for _, c := range convs {
-		row := inboxRow{ID: c.ID, Subject: c.Subject, Contact: names[c.Contact], Instance: instances[c.Instance], Assignee: "unassigned"}
+		instance, ok := cat.instance(c.Instance)
+		if !ok { // a viewer who may see chats but not instances
+			instance = "–"
+		}
+		row := inboxRow{ID: c.ID, Subject: c.Subject, Contact: names[c.Contact], Instance: instance, Assignee: "unassigned"}
 		if row.Contact == "" {
 			row.Contact = fmt.Sprintf("contact #%d", c.Contact)
 		}
@@ -476,8 +577,9 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // restrictions describes, for people, the stored settings that shape what
-// a member sees, and why one does not apply (the plan, the role).
-func restrictions(team Team, x teamperm.Matrix) []string {
+// a member sees, and why one does not apply (the plan, the role),
+// naming instances and pipelines as the catalog's viewer may see them.
+func restrictions(cat catalog, x teamperm.Matrix) []string {
 	var out []string
 	why := map[string]string{"requires_pro": "needs Pro", "role": "members only", "owner": "owners are unrestricted"}
 	add := func(text string, applies bool, locked string) {
@@ -486,39 +588,8 @@ func restrictions(team Team, x teamperm.Matrix) []string {
 		}
 		out = append(out, text)
 	}
-	names := func(ids []teamperm.ID, lookup func(int64) (string, bool)) string {
-		var b []byte
-		for i, id := range ids {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			n, _ := id.Int()
-			name, ok := lookup(n)
-			if !ok {
-				name = strconv.FormatInt(n, 10)
-			}
-			b = append(b, name...)
-		}
-		return string(b)
-	}
-	instance := func(id int64) (string, bool) {
-		for _, in := range team.Instances {
-			if in.ID == id {
-				return in.Name, true
-			}
-		}
-		return "", false
-	}
-	pipeline := func(id int64) (string, bool) {
-		for _, p := range team.Pipelines {
-			if p.ID == id {
-				return p.Name, true
-			}
-		}
-		return "", false
-	}
 	if !x.Instances.All {
-		add("instances: "+names(x.Instances.IDs, instance), x.Instances.Applies, x.Instances.Locked)
+		add("instances: "+cat.instanceList(x.Instances.IDs), x.Instances.Applies, x.Instances.Locked)
 	}
 	if x.OnlyAssigned.On {
 		add("only assigned chats", x.OnlyAssigned.Applies, x.OnlyAssigned.Locked)
@@ -527,7 +598,7 @@ func restrictions(team Team, x teamperm.Matrix) []string {
 		add("only created deals", x.OnlyCreated.Applies, x.OnlyCreated.Locked)
 	}
 	if !x.Pipelines.All {
-		add("pipelines: "+names(x.Pipelines.IDs, pipeline), x.Pipelines.Applies, x.Pipelines.Locked)
+		add("pipelines: "+cat.pipelineList(x.Pipelines.IDs), x.Pipelines.Applies, x.Pipelines.Locked)
 	}
 	return out
 }

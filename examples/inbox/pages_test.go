@@ -92,7 +92,7 @@ func TestInboxPage(t *testing.T) {
 		wantIDs(t, fmt.Sprintf("member %d's inbox as %d", tt.member, tt.viewer), got, tt.want)
 	}
 	r := c.do(sam, "GET", "/members/4/inbox", "")
-	for _, want := range []string{`id="count-contacts"><b>13</b>`, `id="count-conversations"><b>3</b>`, `id="count-messages"><b>10</b>`, `id="count-deals"><b>12</b>`, "only assigned chats", "instances: Acme Support, Bloom"} {
+	for _, want := range []string{`id="count-contacts"><b>14</b>`, `id="count-conversations"><b>3</b>`, `id="count-messages"><b>10</b>`, `id="count-deals"><b>12</b>`, "only assigned chats", "instances: Acme Support, Bloom"} {
 		if !strings.Contains(string(r.body), want) {
 			t.Errorf("Sam's inbox lacks %q", want)
 		}

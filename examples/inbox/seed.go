@@ -124,8 +124,13 @@ func Seed(ctx context.Context, s *SQLStore) error {
 			}
 		}
 		for _, c := range seedContacts {
-			if err := ins("contacts", "id, org_id, instance_id, name, phone", c.id, c.org, c.instance, c.name, c.phone); err != nil {
+			if err := ins("contacts", "id, org_id, name, phone", c.id, c.org, c.name, c.phone); err != nil {
 				return err
+			}
+			for _, in := range c.instances {
+				if err := ins("contact_instances", "contact_id, instance_id", c.id, in); err != nil {
+					return err
+				}
 			}
 		}
 		msg := int64(0)
@@ -218,32 +223,36 @@ func applyPresets(ctx context.Context, s Store) error {
 	return nil
 }
 
+// seedContacts are the contacts and the WhatsApp instances each wrote to
+// (R19): a few wrote to two of Acme's numbers, so that a member
+// restricted to one of them sees them.
 var seedContacts = []struct {
-	id, org, instance int64
-	name, phone       string
+	id, org     int64
+	instances   []int64
+	name, phone string
 }{
 	// Acme Support
-	{1, acme, mainLine, "Lucas Martin", "+1 555 1001"},
-	{2, acme, mainLine, "Emma Rossi", "+1 555 1002"},
-	{3, acme, mainLine, "Noah Becker", "+1 555 1003"},
-	{4, acme, mainLine, "Chloé Dubois", "+1 555 1004"},
-	{5, acme, mainLine, "Mateo García", "+1 555 1005"},
-	{6, acme, mainLine, "Hana Sato", "+1 555 1006"},
-	{7, acme, mainLine, "Olu Adeyemi", "+1 555 1007"},
-	{8, acme, mainLine, "Ingrid Larsen", "+1 555 1008"},
+	{1, acme, []int64{mainLine}, "Lucas Martin", "+1 555 1001"},
+	{2, acme, []int64{mainLine, bloom}, "Emma Rossi", "+1 555 1002"}, // also ordered flowers from Bloom
+	{3, acme, []int64{mainLine}, "Noah Becker", "+1 555 1003"},
+	{4, acme, []int64{mainLine}, "Chloé Dubois", "+1 555 1004"},
+	{5, acme, []int64{mainLine}, "Mateo García", "+1 555 1005"},
+	{6, acme, []int64{mainLine}, "Hana Sato", "+1 555 1006"},
+	{7, acme, []int64{mainLine}, "Olu Adeyemi", "+1 555 1007"},
+	{8, acme, []int64{mainLine}, "Ingrid Larsen", "+1 555 1008"},
 	// Bloom
-	{9, acme, bloom, "Priya Nair", "+1 555 2001"},
-	{10, acme, bloom, "Tom Walsh", "+1 555 2002"},
-	{11, acme, bloom, "Sofia Costa", "+1 555 2003"},
-	{12, acme, bloom, "Jonas Weber", "+1 555 2004"},
-	{13, acme, bloom, "Aisha Khan", "+1 555 2005"},
+	{9, acme, []int64{bloom}, "Priya Nair", "+1 555 2001"},
+	{10, acme, []int64{bloom}, "Tom Walsh", "+1 555 2002"},
+	{11, acme, []int64{bloom, mainLine}, "Sofia Costa", "+1 555 2003"}, // asked Acme Support about a delivery too
+	{12, acme, []int64{bloom}, "Jonas Weber", "+1 555 2004"},
+	{13, acme, []int64{bloom}, "Aisha Khan", "+1 555 2005"},
 	// Atlas project
-	{14, acme, atlas, "Atlas Logistics (Marta)", "+1 555 3001"},
-	{15, acme, atlas, "Atlas Logistics (Ben)", "+1 555 3002"},
-	{16, acme, atlas, "Atlas Logistics (accounts)", "+1 555 3003"},
+	{14, acme, []int64{atlas, mainLine}, "Atlas Logistics (Marta)", "+1 555 3001"}, // escalates on the main line
+	{15, acme, []int64{atlas}, "Atlas Logistics (Ben)", "+1 555 3002"},
+	{16, acme, []int64{atlas}, "Atlas Logistics (accounts)", "+1 555 3003"},
 	// Globex
-	{51, globex, 11, "Globex customer", "+44 20 7946 0001"},
-	{52, globex, 11, "Globex supplier", "+44 20 7946 0002"},
+	{51, globex, []int64{11}, "Globex customer", "+44 20 7946 0001"},
+	{52, globex, []int64{11}, "Globex supplier", "+44 20 7946 0002"},
 }
 
 var seedConversations = []seedConversation{

@@ -12,12 +12,15 @@ import (
 	"time"
 
 	"github.com/teamperm/teamperm"
+	tpstore "github.com/teamperm/teamperm/store"
+	"github.com/teamperm/teamperm/teamhttp"
 )
 
 // Server is the inbox service: the JSON API under /api/ and the HTML pages.
 type Server struct {
 	store Store
 	cache *teamperm.Cache
+	hub   *hub
 	now   func() time.Time
 	log   *slog.Logger
 	pages map[string]*template.Template
@@ -27,16 +30,49 @@ type Server struct {
 // log gets the errors that answer 500. Compiled members are kept in a
 // teamperm.Cache that loads them from store, and that store keeps
 // current: every change committed through it drops what it changed.
-// (Several replicas on PostgreSQL also run store.Listen on the cache:
-// see serve.)
+// The live view's audiences are dropped by the same changes, after the
+// cache. (Several replicas on PostgreSQL also run store.Listen on
+// [Server.Invalidator]: see serve.)
 func NewServer(store Store, now func() time.Time, log *slog.Logger) *Server {
 	cache := teamperm.NewCache(store, 0)
+	h := newHub(store, cache, log)
 	store.Subscribe(cache)
-	return &Server{store: store, cache: cache, now: now, log: log, pages: parsePages()}
+	store.Subscribe(h)
+	return &Server{store: store, cache: cache, hub: h, now: now, log: log, pages: parsePages()}
 }
 
 // Cache returns the server's cache of compiled members.
 func (s *Server) Cache() *teamperm.Cache { return s.cache }
+
+// Invalidator returns what drops the server's state of a member or an
+// organisation that changed: the cache of compiled members, then the
+// live view's audiences. Hand it to store.Listen.
+func (s *Server) Invalidator() tpstore.Invalidator { return invalidators{s.cache, s.hub} }
+
+// Close ends the live event streams, so that an http.Server's Shutdown
+// does not wait for them (register it with RegisterOnShutdown).
+func (s *Server) Close() { s.hub.close() }
+
+// invalidators invalidates each in order.
+type invalidators []tpstore.Invalidator
+
+func (is invalidators) InvalidateMember(org, member teamperm.ID) {
+	for _, inv := range is {
+		inv.InvalidateMember(org, member)
+	}
+}
+
+func (is invalidators) InvalidateOrganization(org teamperm.ID) {
+	for _, inv := range is {
+		inv.InvalidateOrganization(org)
+	}
+}
+
+func (is invalidators) InvalidateAll() {
+	for _, inv := range is {
+		inv.InvalidateAll()
+	}
+}
 
 // Handler returns the routes. Every route but the sign-in page needs a
 // member: the X-Member header (what a real service's session would
@@ -55,8 +91,12 @@ func (s *Server) Handler() http.Handler {
 	api("POST /api/conversations/{id}/messages", s.sendMessage)
 	api("POST /api/conversations/{id}/assign", s.assignConversation)
 	api("GET /api/deals", s.listDeals)
+	api("GET /api/events", s.events)
 	api("GET /api/members/{id}/permissions", s.getPermissions)
 	api("POST /api/members/{id}/permissions", s.editPermissions)
+
+	// The stand-in for the WhatsApp provider's webhook: no member.
+	mux.HandleFunc("POST /demo/incoming", s.incoming)
 
 	mux.HandleFunc("GET /{$}", s.signInPage)
 	mux.HandleFunc("POST /session", s.signIn)
@@ -65,6 +105,7 @@ func (s *Server) Handler() http.Handler {
 	page("GET /team", s.teamIndex)
 	page("GET /team/{id}", s.teamPage)
 	page("POST /team/{id}", s.saveTeamPage)
+	page("POST /plan", s.setPlan)
 	page("GET /members/{id}/inbox", s.inboxPage)
 
 	// Forms post with the cookie: refuse cross-origin writes.
@@ -132,36 +173,32 @@ func actor(r *http.Request) (*teamperm.Member, Account) {
 }
 
 func (s *Server) unauthorizedJSON(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unknown member: send the X-Member header with a member's ID"})
+	problem(w, http.StatusUnauthorized, teamhttp.CodeUnauthenticated, "unknown member: send the X-Member header with a member's ID")
 }
 
 func (s *Server) signInFirst(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-type errorBody struct {
-	Error      string `json:"error"`
-	Permission string `json:"permission,omitempty"`
+// Errors are RFC 9457 problem details, as teamhttp writes them: a hidden
+// record and a missing one get teamhttp.NotFound's one answer (R8), a
+// denying decision teamhttp.Deny's (404 or 403 naming the permission), a
+// refused edit teamhttp.Error's (402, 403, 409, 400, with the code of
+// teamperm.ErrorCode). problem writes the service's own refusals in the
+// same form, with a code of its own.
+func problem(w http.ResponseWriter, status int, code teamperm.Code, detail string) {
+	teamhttp.WriteProblem(w, teamhttp.Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Code: code, Detail: detail})
 }
 
-// notFound is the one answer for a record that does not exist and for a
-// record the member may not see (R8): same status, same body.
-func notFound(w http.ResponseWriter) {
-	writeJSON(w, http.StatusNotFound, errorBody{Error: "not found"})
-}
-
-// deny answers a denying decision: 404 for a hidden record, 403 for a
-// missing permission, naming the permission (the member may see the
-// record, so nothing leaks).
-func deny(w http.ResponseWriter, d teamperm.Decision) {
-	err := d.Err()
-	switch {
-	case errors.Is(err, teamperm.ErrNotFound):
-		notFound(w)
-	default:
-		writeJSON(w, http.StatusForbidden, errorBody{Error: "forbidden", Permission: d.DecidedBy().String()})
-	}
-}
+// The service's own problem codes (teamperm's and teamhttp's aside).
+const (
+	codeInvalidBody        teamperm.Code = "invalid_body"
+	codeInvalidAssignee    teamperm.Code = "invalid_assignee"
+	codeNoConversation     teamperm.Code = "no_such_conversation"
+	codeConflict           teamperm.Code = "conflict"
+	codePreconditionFailed teamperm.Code = "precondition_failed"
+	codeInvalidIfMatch     teamperm.Code = "invalid_if_match"
+)
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)

@@ -34,6 +34,9 @@ type Store interface {
 
 	Account(ctx context.Context, member int64) (Account, error)
 	Team(ctx context.Context, org int64) (Team, error)
+	// MemberIDs returns the keys of the organisation's members, in
+	// order.
+	MemberIDs(ctx context.Context, org int64) ([]int64, error)
 	// ApplyEdits applies a batch of edits to member target's stored
 	// settings if they are still at ifRevision, with the change log, as
 	// teamperm's store does (errConflict when they are not).
@@ -74,13 +77,20 @@ var (
 		Assignee:     teamperm.IntColumn("c.assignee_id"),
 	}
 	lists = map[teamperm.Kind]list{
+		// A contact is on the instances of its rows in contact_instances
+		// (R19): the instance condition is an EXISTS on the link table.
 		teamperm.KindContact: {
-			columns: "ct.id, ct.instance_id, ct.name, ct.phone",
+			columns: "ct.id, ct.org_id, ct.name, ct.phone",
 			from:    "contacts ct",
 			order:   "ct.id",
 			mapping: teamperm.Mapping{
 				Organization: teamperm.IntColumn("ct.org_id"),
-				Instance:     teamperm.IntColumn("ct.instance_id"),
+				Instances: teamperm.InstanceLink{
+					Table:    "contact_instances",
+					Record:   teamperm.IntColumn("contact_id"),
+					Instance: teamperm.IntColumn("instance_id"),
+					Key:      teamperm.IntColumn("ct.id"),
+				},
 			},
 		},
 		teamperm.KindConversation: {
@@ -182,12 +192,26 @@ type Pipeline struct {
 	Name string `json:"name"`
 }
 
-// Contact is a customer on one WhatsApp instance.
+// Contact is a customer, on every WhatsApp instance they wrote to.
 type Contact struct {
-	ID       int64  `json:"id"`
-	Instance int64  `json:"instance_id"`
-	Name     string `json:"name"`
-	Phone    string `json:"phone"`
+	ID        int64   `json:"id"`
+	Org       int64   `json:"-"`
+	Instances []int64 `json:"instance_ids"` // in key order
+	Name      string  `json:"name"`
+	Phone     string  `json:"phone"`
+}
+
+// Record is the contact as teamperm decides on it: on all its instances.
+func (c Contact) Record() teamperm.Record {
+	ids := make([]teamperm.ID, len(c.Instances))
+	for i, in := range c.Instances {
+		ids[i] = teamperm.IntID(in)
+	}
+	return teamperm.Record{
+		Kind:         teamperm.KindContact,
+		Organization: teamperm.IntID(c.Org),
+		Instances:    teamperm.IDSetOf(ids...),
+	}
 }
 
 // Conversation is a chat with a contact on one instance.
@@ -392,6 +416,22 @@ func (s *SQLStore) Team(ctx context.Context, org int64) (Team, error) {
 	return t, err
 }
 
+func (s *SQLStore) MemberIDs(ctx context.Context, org int64) ([]int64, error) {
+	_, settings, err := s.tp.Members(ctx, teamperm.IntID(org))
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(settings))
+	for _, st := range settings {
+		id, ok := st.Member.Int()
+		if !ok {
+			return nil, fmt.Errorf("organisation %d: member %s: not an integer key", org, st.Member)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
 // ApplyEdits is teamperm's store's: one transaction, a compare-and-swap
 // on the revision, the change logged.
 func (s *SQLStore) ApplyEdits(ctx context.Context, actor *teamperm.Member, target int64, ifRevision uint64, edits ...teamperm.Edit) (teamperm.Change, error) {
@@ -495,11 +535,35 @@ func (s *SQLStore) Contacts(ctx context.Context, scopes ...teamperm.Scope) ([]Co
 	if err != nil || none(scopes) {
 		return out, err
 	}
+	at := map[int64]int{} // index in out by key
 	err = s.each(ctx, q, func(r *sql.Rows) error {
-		var c Contact
-		err := r.Scan(&c.ID, &c.Instance, &c.Name, &c.Phone)
+		c := Contact{Instances: []int64{}}
+		err := r.Scan(&c.ID, &c.Org, &c.Name, &c.Phone)
+		at[c.ID] = len(out)
 		out = append(out, c)
 		return err
+	})
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	// The instances of the same contacts: the link rows of the contacts
+	// the scopes match, the scopes rendered again.
+	q = s.q().sql("SELECT ci.contact_id, ci.instance_id FROM contact_instances ci JOIN contacts ct ON ct.id = ci.contact_id")
+	if err := s.where(q, teamperm.KindContact, scopes); err != nil {
+		return nil, err
+	}
+	q.sql(" ORDER BY ci.contact_id, ci.instance_id")
+	err = s.each(ctx, q, func(r *sql.Rows) error {
+		var contact, instance int64
+		if err := r.Scan(&contact, &instance); err != nil {
+			return err
+		}
+		i, ok := at[contact]
+		if !ok { // a contact added between the two queries
+			return nil
+		}
+		out[i].Instances = append(out[i].Instances, instance)
+		return nil
 	})
 	return out, err
 }
