@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"time"
 )
@@ -90,15 +91,8 @@ func (es Edits) MarshalJSON() ([]byte, error) {
 // [ErrInvalidSettings] (and the more specific sentinel where there is
 // one). Access checks happen later, in [ApplyEdits].
 func ParseEdits(data []byte) ([]Edit, error) {
-	var edits []Edit
-	err := decodeStrict(data, ErrInvalidSettings, func(d *jsonDecoder) error {
-		edits = []Edit{}
-		return d.array("edits", func() error {
-			e, err := d.edit(len(edits))
-			edits = append(edits, e)
-			return err
-		})
-	})
+	var d jsonDecoder
+	edits, err := d.edits(data)
 	if err != nil {
 		if !errors.Is(err, ErrInvalidSettings) {
 			// A malformed ID: an ErrInvalidID, and invalid edits too.
@@ -109,43 +103,80 @@ func ParseEdits(data []byte) ([]Edit, error) {
 	return edits, nil
 }
 
+func (d *jsonDecoder) edits(data []byte) ([]Edit, error) {
+	if err := d.start(data, ErrInvalidSettings); err != nil {
+		return nil, err
+	}
+	if err := d.expect("edits", '[', "an array"); err != nil {
+		return nil, err
+	}
+	edits := []Edit{}
+	for d.more() {
+		e, err := d.edit(len(edits))
+		if err != nil {
+			return nil, err
+		}
+		edits = append(edits, e)
+	}
+	if err := d.close("edits"); err != nil {
+		return nil, err
+	}
+	return edits, d.finish()
+}
+
+// editFields are the keys of an edit's JSON form; the index of each is
+// its bit in the decoder's set of keys seen.
+var editFields = []string{"op", "permission", "role", "instances", "pipelines", "on"}
+
+// editOps maps each op to the one field besides "op" that it takes.
+var editOps = map[string]int{
+	"set_role": 2, "grant": 1, "deny": 1, "clear_override": 1,
+	"set_instances": 3, "set_pipelines": 4,
+	"set_only_assigned_chats": 5, "set_only_created_deals": 5,
+}
+
 func (d *jsonDecoder) edit(i int) (Edit, error) {
 	what := "edit " + strconv.Itoa(i)
 	var op, name string
 	var access Access
 	var on bool
-	keys := map[string]bool{}
-	err := d.object(what, func(key string) error {
-		keys[key] = true
-		var err error
-		switch key {
-		case "op":
-			op, err = d.string(what + " op")
-		case "permission", "role":
-			name, err = d.string(what + " " + key)
-		case "instances", "pipelines":
-			access, err = d.access(what + " " + key)
-		case "on":
-			on, err = d.bool(what + " on")
-		default:
-			err = fmt.Errorf("teamperm: %s: unknown field %q: %w", what, key, ErrInvalidSettings)
-		}
-		return err
-	})
-	if err != nil {
+	var seen uint32
+	if err := d.expect(what, '{', "an object"); err != nil {
 		return nil, err
 	}
-	want := map[string]string{
-		"set_role": "role", "grant": "permission", "deny": "permission", "clear_override": "permission",
-		"set_instances": "instances", "set_pipelines": "pipelines",
-		"set_only_assigned_chats": "on", "set_only_created_deals": "on",
+	for d.more() {
+		i, key, err := d.key(what, editFields, &seen)
+		if err != nil {
+			return nil, err
+		}
+		var b []byte
+		switch i {
+		case 0:
+			b, err = d.text(what + " op")
+			op = string(b)
+		case 1, 2:
+			b, err = d.text(what + " " + editFields[i])
+			name = string(b)
+		case 3, 4:
+			access, err = d.access(what + " " + editFields[i])
+		case 5:
+			on, err = d.bool(what + " on")
+		default:
+			err = d.unknownField(what, key)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	value, ok := want[op]
+	if err := d.close(what); err != nil {
+		return nil, err
+	}
+	value, ok := editOps[op]
 	if !ok {
 		return nil, fmt.Errorf("teamperm: %s: op %q: %w", what, op, ErrInvalidSettings)
 	}
-	if !keys[value] || len(keys) != 2 {
-		return nil, fmt.Errorf("teamperm: %s: op %q takes exactly the field %q: %w", what, op, value, ErrInvalidSettings)
+	if seen&(1<<value) == 0 || bits.OnesCount32(seen) != 2 {
+		return nil, fmt.Errorf("teamperm: %s: op %q takes exactly the field %q: %w", what, op, editFields[value], ErrInvalidSettings)
 	}
 	wrapName := func(err error) error {
 		return fmt.Errorf("%w (%s: %w)", err, what, ErrInvalidSettings)

@@ -350,32 +350,19 @@ func (s PermissionSet) MarshalJSON() ([]byte, error) {
 // a value that is not an array of strings, an unknown name or a name given
 // twice is an error that names the value, and s is left unchanged.
 func (s *PermissionSet) UnmarshalJSON(data []byte) error {
-	var t PermissionSet
-	err := decodeStrict(data, ErrInvalidSettings, func(d *jsonDecoder) error {
-		var err error
-		t, err = d.permissions("permission set " + clip(data))
+	var d jsonDecoder
+	if err := d.start(data, ErrInvalidSettings); err != nil {
 		return err
-	})
+	}
+	t, err := d.permissions("permission set " + clip(data))
+	if err == nil {
+		err = d.finish()
+	}
 	if err != nil {
 		return err
 	}
 	*s = t
 	return nil
-}
-
-func permissionSetFromNames(names []string) (PermissionSet, error) {
-	var t PermissionSet
-	for _, n := range names {
-		p, err := ParsePermission(n)
-		if err != nil {
-			return PermissionSet{}, err
-		}
-		if t.Has(p) {
-			return PermissionSet{}, fmt.Errorf("teamperm: permission %q listed twice: %w", n, ErrInvalidSettings)
-		}
-		t = t.With(p)
-	}
-	return t, nil
 }
 
 // clip shortens data for an error message.

@@ -1,0 +1,226 @@
+package teamperm_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
+
+	"github.com/teamperm/teamperm"
+)
+
+// The JSON decoders (Settings, ParseEdits, ID, PermissionSet) read the
+// input with json.go's own scanner. The decoder they replaced, token by
+// token over encoding/json, is kept in json_oracle_test.go as the oracle:
+// on every input the two must accept and refuse alike, decode to exactly
+// the same value (nil and empty slices told apart), wrap the same
+// sentinels, and, but for the wording of a JSON syntax error, fail with
+// the same message.
+
+// exactOpts compares decoded values exactly: an empty ID list is not nil.
+var exactOpts = []cmp.Option{
+	cmp.Comparer(func(a, b teamperm.ID) bool { return a == b }),
+	cmp.Comparer(func(a, b teamperm.PermissionSet) bool { return a == b }),
+	cmp.Comparer(func(a, b teamperm.Access) bool {
+		return a.Specific == b.Specific && (a.IDs == nil) == (b.IDs == nil) && slices.Equal(a.IDs, b.IDs)
+	}),
+}
+
+var jsonSentinels = []error{teamperm.ErrInvalidSettings, teamperm.ErrInvalidID, teamperm.ErrUnknownPermission, teamperm.ErrUnknownRole}
+
+// sameDecoding reports how the new and the oracle decoding of one input
+// differ, or "".
+func sameDecoding[T any](got T, gotErr error, want T, wantErr error) string {
+	switch {
+	case (gotErr == nil) != (wantErr == nil):
+		return "accepted by one decoder only: new error " + errString(gotErr) + "; oracle error " + errString(wantErr)
+	case gotErr == nil:
+		if diff := cmp.Diff(want, got, exactOpts...); diff != "" {
+			return "decoded differently (-oracle +new):\n" + diff
+		}
+		return ""
+	}
+	for _, s := range jsonSentinels {
+		if errors.Is(gotErr, s) != errors.Is(wantErr, s) {
+			return "errors wrap different sentinels (" + s.Error() + "): new " + gotErr.Error() + "; oracle " + wantErr.Error()
+		}
+	}
+	gotSyntax, wantSyntax := teamperm.IsJSONSyntaxError(gotErr), teamperm.IsJSONSyntaxError(wantErr)
+	if gotSyntax != wantSyntax {
+		return "one error is a syntax error, the other not: new " + gotErr.Error() + "; oracle " + wantErr.Error()
+	}
+	if !gotSyntax && gotErr.Error() != wantErr.Error() {
+		return "messages differ:\n new    " + gotErr.Error() + "\n oracle " + wantErr.Error()
+	}
+	return ""
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
+}
+
+// checkDecoders feeds data to every decoder and its oracle.
+func checkDecoders(t interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}, data []byte) {
+	t.Helper()
+	var s teamperm.Settings
+	serr := s.UnmarshalJSON(data)
+	os, oerr := teamperm.OracleUnmarshalSettings(data)
+	if serr != nil {
+		s = teamperm.Settings{}
+	}
+	if d := sameDecoding(s, serr, os, oerr); d != "" {
+		t.Fatalf("Settings.UnmarshalJSON(%q): %s", data, d)
+	}
+
+	edits, eerr := teamperm.ParseEdits(data)
+	oedits, oeerr := teamperm.OracleParseEdits(data)
+	if d := sameDecoding(edits, eerr, oedits, oeerr); d != "" {
+		t.Fatalf("ParseEdits(%q): %s", data, d)
+	}
+
+	var id teamperm.ID
+	ierr := id.UnmarshalJSON(data)
+	oid, oierr := teamperm.OracleUnmarshalID(data)
+	if d := sameDecoding(id, ierr, oid, oierr); d != "" {
+		t.Fatalf("ID.UnmarshalJSON(%q): %s", data, d)
+	}
+
+	var ps teamperm.PermissionSet
+	perr := ps.UnmarshalJSON(data)
+	ops, operr := teamperm.OracleUnmarshalPermissionSet(data)
+	if d := sameDecoding(ps, perr, ops, operr); d != "" {
+		t.Fatalf("PermissionSet.UnmarshalJSON(%q): %s", data, d)
+	}
+}
+
+// jsonDiffSeeds are inputs for every decoder: the settings tests' valid
+// and invalid documents, edits, IDs and permission sets, and the corners
+// of JSON's grammar.
+func jsonDiffSeeds(t testing.TB) [][]byte {
+	var seeds [][]byte
+	add := func(s string) { seeds = append(seeds, []byte(s)) }
+	add(settingsDocExample)
+	seeds = append(seeds, settingsGoldenLines(t)...)
+	for _, tc := range settingsJSONErrorCases() {
+		add(tc.in)
+	}
+	uuid := `{"uuid":"` + textUUID + `"}`
+	for _, s := range []string{
+		// Edits.
+		`[{"op":"grant","permission":"chat.send"},{"op":"set_instances","instances":[1,"a",` + uuid + `]}]`,
+		`[{"op":"set_role","role":"member"},{"op":"set_only_created_deals","on":true}]`,
+		`[{"op":"set_pipelines","pipelines":"all"}]`, `[]`, `[{}]`, `[{"op":"grant"}]`,
+		`[{"op":"grant","permission":"chat.send","on":true}]`, `[{"op":"grant","role":"admin"}]`,
+		`[{"op":"set_role","role":"Admin"}]`, `[{"op":"nope","on":true}]`, `[{"op":"grant","op":"deny","permission":"chat.send"}]`,
+		`[{"op":"set_instances","instances":[3,3]}]`, `[{"op":"set_instances","instances":[null]}]`,
+		`[{"op":"set_only_assigned_chats","on":1}]`, `[{"o\u0070":"grant","permission":"chat.send"}]`,
+		`[{"op":"grant","permission":"\ud800"}]`, `[{"op":"grant","permission":"chat.send"},]`,
+		// IDs.
+		`null`, `0`, `-0`, `7`, `"7"`, `""`, `-9223372036854775808`, `9223372036854775807`, `-9223372036854775809`,
+		uuid, `{"uuid":"` + strings.ToUpper(textUUID) + `"}`, `{"UUID":"` + textUUID + `"}`, `{"uuid":"bad"}`,
+		`{"uuid":"` + textUUID + `","x":1}`, `{"uuid":"` + textUUID + `"`, `{"uuid":7}`, `{}`, `{"uuid"}`,
+		`1.0`, `1e3`, `01`, `-`, `-x`, `1.`, `1.e3`, `1e+`, `2E-3`, `1.5.3`, `nul`, `nulx`, `nullx`, `tru`, `true`, `falsey`,
+		`"\u003c\ud800\u2028"`, `"\ud83d\ude00"`, `"\uD83D\uDE00"`, `"\ud83d\ud83d\ude00"`, `"\udc00"`, `"\\ud800"`, `"\ufffd"`,
+		`"é"`, `"a\tb"`, "\"a\tb\"", `"\x"`, `"\u12"`, `"\u12g4"`, `"abc`, `7 8`, "\"\xff\"", " 7 ", "7\n", "\x00",
+		// Permission sets.
+		`["contact.export"]`, `["workflow.manage","contact.view"]`, `["contact.vie\u0077"]`,
+		`["contact.view","contact.view"]`, `["Contact.View"]`, `["x","contact.view","x"]`, `["x",1]`,
+		`["contact.view",null]`, `["contact.view"] []`, `[`, `[,]`, `[1,]`, `["a" "b"]`, `]`, `}`, `:`, `,`,
+	} {
+		add(s)
+	}
+	return seeds
+}
+
+func TestJSONDecodersAgreeOnSeeds(t *testing.T) {
+	for _, data := range jsonDiffSeeds(t) {
+		checkDecoders(t, data)
+	}
+}
+
+// FuzzJSONDecoders: the new decoders and the oracle agree on every input.
+func FuzzJSONDecoders(f *testing.F) {
+	for _, data := range jsonDiffSeeds(f) {
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { checkDecoders(t, data) })
+}
+
+// nearJSON generates documents that are mostly well formed settings or
+// edits, built from the fields, values and escapes the decoders know,
+// then sometimes broken by an insertion, deletion or swap, so that the
+// decoders' semantic checks and their order are exercised, not only the
+// scanner.
+func nearJSON() *rapid.Generator[[]byte] {
+	keys := []string{
+		`"version"`, `"member"`, `"role"`, `"revision"`, `"grant"`, `"deny"`, `"instances"`,
+		`"only_assigned_chats"`, `"only_created_deals"`, `"pipelines"`, `"op"`, `"permission"`, `"on"`,
+		`"uuid"`, `"Role"`, `"extra"`, `""`, `"d\u0065ny"`, `"\ud800"`, `"versio\u006e"`,
+	}
+	values := []string{
+		`1`, `0`, `-0`, `2`, `-1`, `42`, `1.0`, `1e0`, `18446744073709551615`, `18446744073709551616`, `9223372036854775808`,
+		`"member"`, `"admin"`, `"owner"`, `"Member"`, `""`, `"42"`, `"all"`, `"ALL"`, `"\u0061ll"`, `true`, `false`, `null`,
+		`[]`, `{}`, `["contact.view"]`, `["chat.send","chat.send"]`, `["x"]`, `["contact.export","x",1]`,
+		`[7,9]`, `[7,"7"]`, `[7,7]`, `[null]`, `[true]`, `[[7]]`, `[{"uuid":"` + textUUID + `"}]`,
+		`{"uuid":"` + textUUID + `"}`, `{"uuid":"bad"}`, `{"UUID":"x"}`, `"grant"`, `"set_instances"`, `"set_role"`,
+		`"\ud800"`, `"a\udc00"`, `"\ud83d\ude00"`, `"\u2028"`,
+	}
+	junk := []string{`{`, `}`, `[`, `]`, `,`, `:`, `"`, `\`, ` `, "\n", `x`, `0`, `-`, `.`, `e`, "\xff", `\u`, `"a`}
+	return rapid.Custom(func(t *rapid.T) []byte {
+		object := func(label string) string {
+			var b strings.Builder
+			b.WriteByte('{')
+			for i := range rapid.IntRange(0, 6).Draw(t, label+"-fields") {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(rapid.SampledFrom(keys).Draw(t, label+"-key"))
+				b.WriteByte(':')
+				b.WriteString(rapid.SampledFrom(values).Draw(t, label+"-value"))
+			}
+			b.WriteByte('}')
+			return b.String()
+		}
+		var doc string
+		switch rapid.IntRange(0, 2).Draw(t, "shape") {
+		case 0:
+			doc = object("settings")
+		case 1:
+			var parts []string
+			for range rapid.IntRange(0, 3).Draw(t, "edits") {
+				parts = append(parts, object("edit"))
+			}
+			doc = "[" + strings.Join(parts, ",") + "]"
+		default:
+			doc = rapid.SampledFrom(values).Draw(t, "value")
+		}
+		for range rapid.IntRange(0, 2).Draw(t, "breaks") {
+			i := rapid.IntRange(0, len(doc)).Draw(t, "at")
+			switch rapid.IntRange(0, 2).Draw(t, "break") {
+			case 0:
+				doc = doc[:i] + rapid.SampledFrom(junk).Draw(t, "junk") + doc[i:]
+			case 1:
+				j := rapid.IntRange(i, min(len(doc), i+4)).Draw(t, "to")
+				doc = doc[:i] + doc[j:]
+			default:
+				doc = doc[i:] + doc[:i]
+			}
+		}
+		return []byte(doc)
+	})
+}
+
+func TestJSONDecodersAgree(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		checkDecoders(t, nearJSON().Draw(t, "input"))
+	})
+}
