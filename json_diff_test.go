@@ -2,7 +2,9 @@ package teamperm_test
 
 import (
 	"errors"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -222,5 +224,76 @@ func nearJSON() *rapid.Generator[[]byte] {
 func TestJSONDecodersAgree(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		checkDecoders(t, nearJSON().Draw(t, "input"))
+	})
+}
+
+// dupProneAccess draws access lists that cross the lengths where the
+// checks change method (8 and 32 IDs), with zero and repeated IDs of every
+// kind, including the key the integer set keeps apart (0, its free slot).
+func dupProneAccess(t *rapid.T, label string) teamperm.Access {
+	if rapid.IntRange(0, 4).Draw(t, label+"-all") == 0 {
+		ids := []teamperm.ID(nil)
+		if rapid.Bool().Draw(t, label+"-all-with-ids") {
+			ids = []teamperm.ID{teamperm.IntID(1)}
+		}
+		return teamperm.Access{IDs: ids}
+	}
+	pool := rapid.SampledFrom([]int{2, 10, 40, 200}).Draw(t, label+"-pool")
+	id := rapid.Custom(func(t *rapid.T) teamperm.ID {
+		n := rapid.IntRange(0, pool).Draw(t, "n")
+		switch k := rapid.IntRange(0, 39).Draw(t, "kind"); {
+		case k == 0:
+			return teamperm.ID{}
+		case k <= 10:
+			return teamperm.StringID(strconv.Itoa(n))
+		case k <= 20:
+			var u [16]byte
+			u[15] = byte(n)
+			return teamperm.UUIDID(u)
+		case k <= 26:
+			return teamperm.IntID([]int64{0, math.MinInt64, -1}[n%3])
+		}
+		return teamperm.IntID(int64(n))
+	})
+	n := rapid.SampledFrom([]int{0, 1, 2, 3, 7, 8, 9, 16, 31, 32, 33, 40, 64}).Draw(t, label+"-len")
+	ids := rapid.SliceOfN(id, n, n).Draw(t, label+"-ids")
+	if rapid.IntRange(0, 2).Draw(t, label+"-distinct") == 0 {
+		ids = slices.CompactFunc(ids, func(a, b teamperm.ID) bool { return a == b })
+		seen := map[teamperm.ID]bool{}
+		ids = slices.DeleteFunc(ids, func(id teamperm.ID) bool {
+			dup := seen[id] || id.IsZero()
+			seen[id] = true
+			return dup
+		})
+	}
+	return teamperm.Only(ids...)
+}
+
+// TestValidateAgrees: Settings.Validate reports exactly what the
+// validation it replaced (a map for long lists) reported, and Compile
+// accepts exactly the settings Validate accepts and otherwise fails with
+// Validate's error.
+func TestValidateAgrees(t *testing.T) {
+	org := teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.PlanPro.Features()}
+	rapid.Check(t, func(t *rapid.T) {
+		s := teamperm.Settings{
+			Member:    rapid.SampledFrom([]teamperm.ID{teamperm.IntID(7), teamperm.IntID(7), teamperm.IntID(7), teamperm.IntID(0), {}}).Draw(t, "member"),
+			Role:      rapid.SampledFrom([]teamperm.Role{0, teamperm.RoleOwner, teamperm.RoleAdmin, teamperm.RoleMember, teamperm.RoleMember, 9}).Draw(t, "role"),
+			Instances: dupProneAccess(t, "instances"),
+			Pipelines: dupProneAccess(t, "pipelines"),
+		}
+		got, want := s.Validate(), teamperm.OracleValidate(s)
+		if errString(got) != errString(want) {
+			t.Fatalf("Validate(%+v):\n got  %v\n want %v", s, got, want)
+		}
+		for _, sentinel := range jsonSentinels {
+			if errors.Is(got, sentinel) != errors.Is(want, sentinel) {
+				t.Fatalf("Validate(%+v) = %v; oracle %v: sentinels differ at %v", s, got, want, sentinel)
+			}
+		}
+		m, err := teamperm.Compile(org, s)
+		if errString(err) != errString(want) || (err == nil) != (m != nil) {
+			t.Fatalf("Compile(%+v) = %v, %v; want the error %v", s, m, err, want)
+		}
 	})
 }

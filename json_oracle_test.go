@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -321,7 +322,7 @@ func oracleUnmarshalSettings(s *Settings, data []byte) error {
 	if err := errors.Join(missing...); err != nil {
 		return err
 	}
-	if err := t.Validate(); err != nil {
+	if err := oracleValidate(t); err != nil {
 		return fmt.Errorf("%w\n(%w)", err, ErrInvalidSettings)
 	}
 	*s = t
@@ -450,7 +451,7 @@ func (d *oracleDecoder) edit(i int) (Edit, error) {
 		return ClearOverride{p}, nil
 	case "set_instances", "set_pipelines":
 		field := op[len("set_"):]
-		if err := access.validate(field); err != nil {
+		if err := oracleAccessValidate(access, field); err != nil {
 			return nil, wrapName(err)
 		}
 		if op == "set_instances" {
@@ -501,6 +502,58 @@ func permissionSetFromNames(names []string) (PermissionSet, error) {
 	}
 	return t, nil
 }
+
+// The validation of stored settings before Compile indexed IDs while
+// checking them, kept as the oracle of TestValidateAgrees.
+
+func oracleAccessValidate(a Access, field string) error {
+	if !a.Specific {
+		if len(a.IDs) > 0 {
+			return fmt.Errorf("teamperm: %s: %d ids given with access to all: %w", field, len(a.IDs), ErrInvalidSettings)
+		}
+		return nil
+	}
+	var seen map[ID]struct{} // for long lists only: short ones are scanned
+	if len(a.IDs) > 32 {
+		seen = make(map[ID]struct{}, len(a.IDs))
+	}
+	for i, id := range a.IDs {
+		if id.IsZero() {
+			return fmt.Errorf("teamperm: %s: a null id: %w", field, ErrInvalidID)
+		}
+		dup := false
+		if seen != nil {
+			_, dup = seen[id]
+			seen[id] = struct{}{}
+		} else {
+			dup = slices.ContainsFunc(a.IDs[:i], id.eq)
+		}
+		if dup {
+			return fmt.Errorf("teamperm: %s: id %v listed twice: %w", field, id, ErrInvalidSettings)
+		}
+	}
+	return nil
+}
+
+func oracleValidate(s Settings) error {
+	var errs []error
+	if err := validateKey("member", s.Member); err != nil {
+		errs = append(errs, err)
+	}
+	if !s.Role.IsValid() {
+		errs = append(errs, fmt.Errorf("teamperm: member %v: role %s: %w", s.Member, s.Role, ErrUnknownRole))
+	}
+	if err := oracleAccessValidate(s.Instances, "instances"); err != nil {
+		errs = append(errs, err)
+	}
+	if err := oracleAccessValidate(s.Pipelines, "pipelines"); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// OracleValidate validates s as Settings.Validate did.
+func OracleValidate(s Settings) error { return oracleValidate(s) }
 
 // The oracle behind the exported names the differential tests use.
 

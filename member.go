@@ -3,7 +3,7 @@ package teamperm
 import (
 	"fmt"
 	"hash/maphash"
-	"math"
+	"math/bits"
 	"slices"
 	"sync/atomic"
 )
@@ -39,7 +39,7 @@ type Member struct {
 	stored  restrictions           // restrictions the settings ask for on a fine-grained plan
 	sets    struct{ inst, pipe idSet }
 
-	instIDs, pipeIDs []ID // the allowed IDs in the settings' order, for filters
+	instIDs, pipeIDs idList // the allowed IDs in the settings' order, for filters
 
 	rules  [numKinds]kindRule
 	scopes [numKinds]atomic.Pointer[scopeCache] // made by the first call of Scope for each kind
@@ -68,8 +68,14 @@ func Compile(org Organization, s Settings) (*Member, error) {
 		}
 		return nil, err
 	}
-	if err := s.Validate(); err != nil {
-		return nil, err
+	// Validate, but for the IDs of the sets indexed below: indexing them
+	// finds a zero or repeated ID at no extra cost. On any problem the
+	// error is Validate's, which reports them all.
+	restricts := s.Role == RoleAdmin || s.Role == RoleMember
+	if validateKey("member", s.Member) != nil || !s.Role.IsValid() ||
+		!(restricts && s.Instances.Specific) && s.Instances.validate("instances") != nil ||
+		!(s.Role == RoleMember && s.Pipelines.Specific) && s.Pipelines.validate("pipelines") != nil {
+		return nil, s.Validate()
 	}
 	m := &Member{
 		org:      org.ID,
@@ -108,13 +114,15 @@ func Compile(org Organization, s Settings) (*Member, error) {
 	if m.fine {
 		m.eff = m.stored
 	}
+	badInst, badPipe := -1, -1
 	if m.stored.instances {
-		m.instIDs = slices.Clone(s.Instances.IDs)
-		m.sets.inst = newIDSet(m.instIDs)
+		m.sets.inst, badInst = m.instIDs.index(s.Instances.IDs)
 	}
 	if m.stored.pipelines {
-		m.pipeIDs = slices.Clone(s.Pipelines.IDs)
-		m.sets.pipe = newIDSet(m.pipeIDs)
+		m.sets.pipe, badPipe = m.pipeIDs.index(s.Pipelines.IDs)
+	}
+	if badInst >= 0 || badPipe >= 0 {
+		return nil, s.Validate()
 	}
 	m.kindRules()
 	return m, nil
@@ -415,6 +423,53 @@ func (m *Member) createdFor(r *Record) bool {
 	return false
 }
 
+// idList is a list of IDs in the settings' order. A long list of integers
+// is kept as integers, a quarter of the memory and nothing for the
+// garbage collector to scan; its IDs are made on first use, which only
+// Scope and ApplyEdits have.
+type idList struct {
+	ids  []ID    // the IDs; nil for a long list of integers
+	ints []int64 // the integers of a long list of integers
+	made atomic.Pointer[[]ID]
+}
+
+// index copies ids into l and returns their set, and the index of the
+// first ID that is zero or repeats an earlier one (see newIDSet).
+func (l *idList) index(ids []ID) (idSet, int) {
+	if len(ids) <= idSetSmall {
+		l.ids = slices.Clone(ids)
+		return newIDSet(l.ids)
+	}
+	set, bad := newIDSet(ids) // a long list is not kept by the set
+	if len(set.strs) > 0 || len(set.uuids) > 0 || bad >= 0 {
+		l.ids = slices.Clone(ids)
+		return set, bad
+	}
+	l.ints = make([]int64, len(ids))
+	for i := range ids {
+		l.ints[i] = ids[i].n
+	}
+	return set, -1
+}
+
+func (l *idList) len() int { return len(l.ids) + len(l.ints) }
+
+// list returns the IDs; the caller must not modify them.
+func (l *idList) list() []ID {
+	if l.ints == nil {
+		return l.ids
+	}
+	if p := l.made.Load(); p != nil {
+		return *p
+	}
+	ids := make([]ID, len(l.ints))
+	for i, n := range l.ints {
+		ids[i] = IntID(n)
+	}
+	l.made.CompareAndSwap(nil, &ids)
+	return *l.made.Load()
+}
+
 // idSet is an immutable set of IDs: a slice for a few, an open-addressing
 // table for many integers and maps for many strings or UUIDs, so
 // membership costs about the same for 1 and for 100,000 IDs. It never
@@ -429,31 +484,49 @@ type idSet struct {
 
 const idSetSmall = 8
 
-// newIDSet indexes ids; it keeps ids itself (no copy) when they are few.
-func newIDSet(ids []ID) idSet {
+// newIDSet indexes ids, which it keeps itself (no copy) when they are
+// few. It also returns the index of the first ID that is zero or repeats
+// an earlier one (-1 if none): the first problem [Access.validate]
+// reports. The set is complete only when that is -1.
+func newIDSet(ids []ID) (idSet, int) {
 	if len(ids) <= idSetSmall {
-		return idSet{small: ids}
+		return idSet{small: ids}, firstBadShort(ids)
 	}
-	s := idSet{large: true}
-	var ints []int64
-	for _, id := range ids {
-		switch id.kind {
-		case idInt:
-			ints = append(ints, id.n)
-		case idString:
-			if s.strs == nil {
-				s.strs = make(map[string]struct{}, len(ids))
-			}
-			s.strs[id.s] = struct{}{}
-		case idUUID:
-			if s.uuids == nil {
-				s.uuids = make(map[string]struct{}, len(ids))
-			}
-			s.uuids[id.s] = struct{}{}
+	ints, others := 0, 0
+	for i := range ids {
+		if ids[i].kind == idInt {
+			ints++
+		} else {
+			others++
 		}
 	}
-	s.ints = newIntSet(ints)
-	return s
+	s := idSet{large: true, ints: makeIntSet(ints)}
+	for i := range ids {
+		id := &ids[i]
+		var m *map[string]struct{}
+		switch id.kind {
+		case idInt:
+			if !s.ints.add(id.n) {
+				return s, i
+			}
+			continue
+		case idString:
+			m = &s.strs
+		case idUUID:
+			m = &s.uuids
+		default:
+			return s, i // the zero ID
+		}
+		if *m == nil {
+			*m = make(map[string]struct{}, others)
+		}
+		n := len(*m)
+		(*m)[id.s] = struct{}{}
+		if len(*m) == n {
+			return s, i
+		}
+	}
+	return s, -1
 }
 
 func (s *idSet) has(id ID) bool {
@@ -482,48 +555,53 @@ func (s *idSet) has(id ID) bool {
 // each set, so IDs crafted to collide (a hostile host user choosing
 // instance IDs) cannot be crafted: the expected probe length stays short
 // for any input, and a lookup is one hash and usually one or two loads.
+// The table has exactly twice as many slots as the set was made for; a
+// hash picks its slot by multiplying, not masking, so any size works.
 type intSet struct {
-	slots    []int64 // a power of two of them; free slots hold intSetFree
+	slots    []int64 // free slots hold intSetFree (0, so make clears them)
 	seed     maphash.Seed
-	shift    uint8 // 64 - log2(len(slots))
-	hasFree  bool  // the set holds intSetFree itself
+	hasFree  bool // the set holds intSetFree itself
 	nonEmpty bool
 }
 
-const intSetFree = math.MinInt64
+const intSetFree = 0
 
-func newIntSet(ns []int64) intSet {
-	if len(ns) == 0 {
+// makeIntSet returns an empty set with room for n integers.
+func makeIntSet(n int) intSet {
+	if n == 0 {
 		return intSet{}
 	}
-	bits := uint8(1)
-	for 1<<bits < 2*len(ns) {
-		bits++
-	}
-	s := intSet{slots: make([]int64, 1<<bits), seed: maphash.MakeSeed(), shift: 64 - bits, nonEmpty: true}
-	for i := range s.slots {
-		s.slots[i] = intSetFree
-	}
-	mask := uint64(len(s.slots) - 1)
-	for _, n := range ns {
-		if n == intSetFree {
-			s.hasFree = true
-			continue
-		}
-		for i := s.slot(n); ; i = (i + 1) & mask {
-			if s.slots[i] == n {
-				break
-			}
-			if s.slots[i] == intSetFree {
-				s.slots[i] = n
-				break
-			}
-		}
-	}
-	return s
+	return intSet{slots: make([]int64, 2*n), seed: maphash.MakeSeed()}
 }
 
-func (s *intSet) slot(n int64) uint64 { return maphash.Comparable(s.seed, n) >> s.shift }
+// add inserts n, which must fit (makeIntSet's n), and reports whether it
+// was new.
+func (s *intSet) add(n int64) bool {
+	s.nonEmpty = true
+	if n == intSetFree {
+		added := !s.hasFree
+		s.hasFree = true
+		return added
+	}
+	for i := s.slot(n); ; {
+		switch s.slots[i] {
+		case n:
+			return false
+		case intSetFree:
+			s.slots[i] = n
+			return true
+		}
+		if i++; i == len(s.slots) {
+			i = 0
+		}
+	}
+}
+
+// slot is where the probe for n starts: the hash scaled to the table.
+func (s *intSet) slot(n int64) int {
+	hi, _ := bits.Mul64(maphash.Comparable(s.seed, n), uint64(len(s.slots)))
+	return int(hi)
+}
 
 func (s *intSet) has(n int64) bool {
 	if !s.nonEmpty {
@@ -532,13 +610,15 @@ func (s *intSet) has(n int64) bool {
 	if n == intSetFree {
 		return s.hasFree
 	}
-	mask := uint64(len(s.slots) - 1)
-	for i := s.slot(n); ; i = (i + 1) & mask {
+	for i := s.slot(n); ; {
 		switch s.slots[i] {
 		case n:
 			return true
 		case intSetFree:
 			return false
+		}
+		if i++; i == len(s.slots) {
+			i = 0
 		}
 	}
 }

@@ -55,10 +55,11 @@ func (m *Member) buildScope(k Kind) Filter {
 	}
 	var terms And
 	if m.eff.instances && k.IsInstanceBound() {
-		if len(m.instIDs) == 0 {
+		if m.instIDs.len() == 0 {
 			return None
 		}
-		terms = append(terms, In{Field: FieldInstance, Values: m.instIDs, set: &m.sets.inst, args: boxIDs(m.instIDs)})
+		ids := m.instIDs.list()
+		terms = append(terms, In{Field: FieldInstance, Values: ids, set: &m.sets.inst, args: boxIDs(ids)})
 	}
 	switch k {
 	case KindConversation, KindMessage:
@@ -74,10 +75,11 @@ func (m *Member) buildScope(k Kind) Filter {
 			})
 		}
 		if m.eff.pipelines {
-			if len(m.pipeIDs) == 0 {
+			if m.pipeIDs.len() == 0 {
 				return None
 			}
-			terms = append(terms, In{Field: FieldPipeline, Values: m.pipeIDs, set: &m.sets.pipe, args: boxIDs(m.pipeIDs)})
+			ids := m.pipeIDs.list()
+			terms = append(terms, In{Field: FieldPipeline, Values: ids, set: &m.sets.pipe, args: boxIDs(ids)})
 		}
 	}
 	switch len(terms) {
