@@ -147,7 +147,7 @@ func (o *Oracle) Decide(r Request) (teamperm.Outcome, error) {
 	if c == nil {
 		return verdict(), nil
 	}
-	visible := c.Org == org.ID && has("chat.view") // R13
+	visible := c.Org == org.ID && has("chat.view")  // R13
 	if visible && applies && s.Instances.Specific { // R7
 		allowed := false
 		for _, id := range s.Instances.IDs {
@@ -165,4 +165,3 @@ func (o *Oracle) Decide(r Request) (teamperm.Outcome, error) {
 	}
 	return verdict(), nil
 }
-
