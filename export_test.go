@@ -18,3 +18,12 @@ func IntSetMaxProbe(ns []int64) int {
 	}
 	return longest
 }
+
+// PermissionFromName is the parser behind ParsePermission.
+func PermissionFromName(s string) (Permission, bool) { return permissionFromName(s) }
+
+// PermissionFromNameBytes is PermissionFromName for the decoder's text.
+func PermissionFromNameBytes(b []byte) (Permission, bool) { return permissionFromName(b) }
+
+// PermissionNames is the name table behind Permission.String.
+func PermissionNames() []string { return permissionNames[:] }

@@ -685,16 +685,6 @@ func (d *jsonDecoder) permissions(what string) (PermissionSet, error) {
 	return t, nil
 }
 
-// permissionFromName is ParsePermission without the error.
-func permissionFromName(b []byte) (Permission, bool) {
-	for i := 1; i < len(permissionNames); i++ {
-		if string(b) == permissionNames[i] {
-			return Permission(i), true
-		}
-	}
-	return 0, false
-}
-
 // access reads "all" or an array of IDs; duplicates and null IDs are
 // rejected by Settings.Validate.
 func (d *jsonDecoder) access(what string) (Access, error) {

@@ -297,3 +297,26 @@ func TestValidateAgrees(t *testing.T) {
 		}
 	})
 }
+
+// TestPermissionFromName: the switch behind ParsePermission accepts
+// exactly the names of the name table (not "none", the zero value's), as
+// string and as bytes, and nothing near them.
+func TestPermissionFromName(t *testing.T) {
+	names := teamperm.PermissionNames()
+	for i, name := range names {
+		for _, in := range []string{name, strings.ToUpper(name), name + " ", name[:len(name)-1]} {
+			got, ok := teamperm.PermissionFromName(in)
+			gotB, okB := teamperm.PermissionFromNameBytes([]byte(in))
+			w, wok := teamperm.Permission(i), i > 0 && in == name
+			if !wok {
+				w = 0
+			}
+			if got != w || ok != wok || gotB != w || okB != wok {
+				t.Errorf("PermissionFromName(%q) = %v, %v (bytes: %v, %v); want %v, %v", in, got, ok, gotB, okB, w, wok)
+			}
+		}
+	}
+	if len(names) != 18 {
+		t.Errorf("%d permission names; the switch knows 17 and none", len(names))
+	}
+}
