@@ -441,7 +441,7 @@ func (l *idList) index(ids []ID) (idSet, int) {
 		return newIDSet(l.ids)
 	}
 	set, bad := newIDSet(ids) // a long list is not kept by the set
-	if len(set.strs) > 0 || len(set.uuids) > 0 || bad >= 0 {
+	if set.strs.nonEmpty || set.uuids.nonEmpty || bad >= 0 {
 		l.ids = slices.Clone(ids)
 		return set, bad
 	}
@@ -470,16 +470,16 @@ func (l *idList) list() []ID {
 	return *l.made.Load()
 }
 
-// idSet is an immutable set of IDs: a slice for a few, an open-addressing
-// table for many integers and maps for many strings or UUIDs, so
-// membership costs about the same for 1 and for 100,000 IDs. It never
-// holds the zero ID, so has(zero) is false (NULL matches nothing).
+// idSet is an immutable set of IDs: a slice for a few, open-addressing
+// tables for many (one per kind of key), so membership costs about the
+// same for 1 and for 100,000 IDs. It never holds the zero ID, so
+// has(zero) is false (NULL matches nothing).
 type idSet struct {
 	small []ID
 	large bool
-	ints  intSet
-	strs  map[string]struct{}
-	uuids map[string]struct{}
+	ints  hashSet[int64]
+	strs  hashSet[string] // text keys
+	uuids hashSet[string] // the 16 bytes of UUIDs
 }
 
 const idSetSmall = 8
@@ -492,37 +492,28 @@ func newIDSet(ids []ID) (idSet, int) {
 	if len(ids) <= idSetSmall {
 		return idSet{small: ids}, firstBadShort(ids)
 	}
-	ints, others := 0, 0
+	var n [4]int // by kind
 	for i := range ids {
-		if ids[i].kind == idInt {
-			ints++
-		} else {
-			others++
-		}
+		n[ids[i].kind]++
 	}
-	s := idSet{large: true, ints: makeIntSet(ints)}
+	s := idSet{
+		large: true,
+		ints:  makeHashSet[int64](n[idInt]),
+		strs:  makeHashSet[string](n[idString]),
+		uuids: makeHashSet[string](n[idUUID]),
+	}
 	for i := range ids {
 		id := &ids[i]
-		var m *map[string]struct{}
+		var added bool
 		switch id.kind {
 		case idInt:
-			if !s.ints.add(id.n) {
-				return s, i
-			}
-			continue
+			added = s.ints.add(id.n)
 		case idString:
-			m = &s.strs
+			added = s.strs.add(id.s)
 		case idUUID:
-			m = &s.uuids
-		default:
-			return s, i // the zero ID
+			added = s.uuids.add(id.s)
 		}
-		if *m == nil {
-			*m = make(map[string]struct{}, others)
-		}
-		n := len(*m)
-		(*m)[id.s] = struct{}{}
-		if len(*m) == n {
+		if !added { // a repeat, or the zero ID
 			return s, i
 		}
 	}
@@ -538,57 +529,61 @@ func (s *idSet) has(id ID) bool {
 		}
 		return false
 	}
-	var ok bool
 	switch id.kind {
 	case idInt:
-		ok = s.ints.has(id.n)
+		return s.ints.has(id.n)
 	case idString:
-		_, ok = s.strs[id.s]
+		return s.strs.has(id.s)
 	case idUUID:
-		_, ok = s.uuids[id.s]
+		return s.uuids.has(id.s)
 	}
-	return ok
+	return false
 }
 
-// intSet is an immutable open-addressing hash set of int64, at most half
-// full, with linear probing. The hash is hash/maphash with a seed drawn for
-// each set, so IDs crafted to collide (a hostile host user choosing
-// instance IDs) cannot be crafted: the expected probe length stays short
-// for any input, and a lookup is one hash and usually one or two loads.
-// The table has exactly twice as many slots as the set was made for; a
-// hash picks its slot by multiplying, not masking, so any size works.
-type intSet struct {
-	slots    []int64 // free slots hold intSetFree (0, so make clears them)
+// hashSet is an immutable open-addressing hash set, at most half full,
+// with linear probing. The hash is hash/maphash with a seed drawn for each
+// set, so IDs crafted to collide (a hostile host user choosing instance
+// IDs) cannot be crafted: the expected probe length stays short for any
+// input, and a lookup is one hash and usually one or two loads. The table
+// has exactly twice as many slots as the set was made for; a hash picks
+// its slot by multiplying, not masking, so any size works.
+type hashSet[K int64 | string] struct {
+	slots    []K // free slots hold the zero K, so make clears them
 	seed     maphash.Seed
-	hasFree  bool // the set holds intSetFree itself
+	hasZero  bool // the set holds the zero K itself
 	nonEmpty bool
 }
 
-const intSetFree = 0
+// intSet is the set of integer keys.
+type intSet = hashSet[int64]
 
-// makeIntSet returns an empty set with room for n integers.
-func makeIntSet(n int) intSet {
+// makeHashSet returns an empty set with room for n keys.
+func makeHashSet[K int64 | string](n int) hashSet[K] {
 	if n == 0 {
-		return intSet{}
+		return hashSet[K]{}
 	}
-	return intSet{slots: make([]int64, 2*n), seed: maphash.MakeSeed()}
+	return hashSet[K]{slots: make([]K, 2*n), seed: maphash.MakeSeed()}
 }
 
-// add inserts n, which must fit (makeIntSet's n), and reports whether it
+// makeIntSet returns an empty set with room for n integers.
+func makeIntSet(n int) intSet { return makeHashSet[int64](n) }
+
+// add inserts k, which must fit (makeHashSet's n), and reports whether it
 // was new.
-func (s *intSet) add(n int64) bool {
+func (s *hashSet[K]) add(k K) bool {
 	s.nonEmpty = true
-	if n == intSetFree {
-		added := !s.hasFree
-		s.hasFree = true
+	var zero K
+	if k == zero {
+		added := !s.hasZero
+		s.hasZero = true
 		return added
 	}
-	for i := s.slot(n); ; {
+	for i := s.slot(k); ; {
 		switch s.slots[i] {
-		case n:
+		case k:
 			return false
-		case intSetFree:
-			s.slots[i] = n
+		case zero:
+			s.slots[i] = k
 			return true
 		}
 		if i++; i == len(s.slots) {
@@ -597,24 +592,25 @@ func (s *intSet) add(n int64) bool {
 	}
 }
 
-// slot is where the probe for n starts: the hash scaled to the table.
-func (s *intSet) slot(n int64) int {
-	hi, _ := bits.Mul64(maphash.Comparable(s.seed, n), uint64(len(s.slots)))
+// slot is where the probe for k starts: the hash scaled to the table.
+func (s *hashSet[K]) slot(k K) int {
+	hi, _ := bits.Mul64(maphash.Comparable(s.seed, k), uint64(len(s.slots)))
 	return int(hi)
 }
 
-func (s *intSet) has(n int64) bool {
+func (s *hashSet[K]) has(k K) bool {
 	if !s.nonEmpty {
 		return false
 	}
-	if n == intSetFree {
-		return s.hasFree
+	var zero K
+	if k == zero {
+		return s.hasZero
 	}
-	for i := s.slot(n); ; {
+	for i := s.slot(k); ; {
 		switch s.slots[i] {
-		case n:
+		case k:
 			return true
-		case intSetFree:
+		case zero:
 			return false
 		}
 		if i++; i == len(s.slots) {

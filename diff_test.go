@@ -14,6 +14,8 @@ import (
 	"github.com/teamperm/teamperm"
 )
 
+// Differential tests against the code that the fast paths replaced.
+//
 // The JSON decoders (Settings, ParseEdits, ID, PermissionSet) read the
 // input with json.go's own scanner. The decoder they replaced, token by
 // token over encoding/json, is kept in json_oracle_test.go as the oracle:
@@ -245,7 +247,7 @@ func dupProneAccess(t *rapid.T, label string) teamperm.Access {
 		case k == 0:
 			return teamperm.ID{}
 		case k <= 10:
-			return teamperm.StringID(strconv.Itoa(n))
+			return teamperm.StringID(strings.Repeat(strconv.Itoa(n), min(n%4, 2)))
 		case k <= 20:
 			var u [16]byte
 			u[15] = byte(n)
@@ -319,4 +321,37 @@ func TestPermissionFromName(t *testing.T) {
 	if len(names) != 18 {
 		t.Errorf("%d permission names; the switch knows 17 and none", len(names))
 	}
+}
+
+// TestIDSetMembership: a member restricted to a list of distinct IDs
+// (long and short, of every kind, with the keys the sets keep apart: 0
+// and "") sees a contact exactly when the list contains its instance.
+func TestIDSetMembership(t *testing.T) {
+	org := teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.PlanPro.Features()}
+	rapid.Check(t, func(t *rapid.T) {
+		a := dupProneAccess(t, "instances")
+		if !a.Specific {
+			return
+		}
+		seen := map[teamperm.ID]bool{}
+		a.IDs = slices.DeleteFunc(a.IDs, func(id teamperm.ID) bool {
+			dup := seen[id] || id.IsZero()
+			seen[id] = true
+			return dup
+		})
+		s := teamperm.Settings{Member: teamperm.IntID(7), Role: teamperm.RoleMember, Instances: a}
+		m, err := teamperm.Compile(org, s)
+		if err != nil {
+			t.Fatalf("Compile: %v", err)
+		}
+		probes := append(slices.Clone(a.IDs), teamperm.ID{}, teamperm.IntID(0), teamperm.StringID(""),
+			teamperm.IntID(math.MinInt64), teamperm.StringID("x"), teamperm.UUIDID([16]byte{1}))
+		probes = append(probes, dupProneAccess(t, "probes").IDs...)
+		for _, id := range probes {
+			r := teamperm.Record{Kind: teamperm.KindContact, Organization: org.ID, Instance: id}
+			if got, want := m.Visible(r).Allowed(), a.Contains(id); got != want {
+				t.Fatalf("%d ids: Visible(instance %v) = %v, want %v", len(a.IDs), id, got, want)
+			}
+		}
+	})
 }
