@@ -33,13 +33,11 @@ type Member struct {
 	revision uint64
 	fine     bool // the organisation has FineGrained: settings apply
 
-	perms   PermissionSet          // effective permissions
-	reasons [numPermissions]Reason // why each permission is or is not in perms
-	eff     restrictions           // restrictions in force
-	stored  restrictions           // restrictions the settings ask for on a fine-grained plan
-	sets    struct{ inst, pipe idSet }
-
-	instIDs, pipeIDs idList // the allowed IDs in the settings' order, for filters
+	perms      PermissionSet          // effective permissions
+	reasons    [numPermissions]Reason // why each permission is or is not in perms
+	eff        restrictions           // restrictions in force
+	stored     restrictions           // restrictions the settings ask for on a fine-grained plan
+	inst, pipe idSet                  // the allowed instances and pipelines, in the settings' order and indexed
 
 	rules  [numKinds]kindRule
 	scopes [numKinds]atomic.Pointer[scopeCache] // made by the first call of Scope for each kind
@@ -59,8 +57,9 @@ type restrictions struct {
 // fails later.
 //
 // Compile copies what it needs from s; the caller may reuse s. It costs
-// about a microsecond for typical settings, more for thousands of allowed
-// instances or pipelines, which it indexes.
+// well under a microsecond for typical settings and allocates once (the
+// Member); allowed instances or pipelines beyond eight are indexed in a
+// hash table, at a few tens of nanoseconds per ID (BenchmarkCompileGrowth).
 func Compile(org Organization, s Settings) (*Member, error) {
 	if err := validateKey("organization", org.ID); err != nil {
 		if verr := s.Validate(); verr != nil {
@@ -116,10 +115,10 @@ func Compile(org Organization, s Settings) (*Member, error) {
 	}
 	badInst, badPipe := -1, -1
 	if m.stored.instances {
-		m.sets.inst, badInst = m.instIDs.index(s.Instances.IDs)
+		badInst = m.inst.index(s.Instances.IDs)
 	}
 	if m.stored.pipelines {
-		m.sets.pipe, badPipe = m.pipeIDs.index(s.Pipelines.IDs)
+		badPipe = m.pipe.index(s.Pipelines.IDs)
 	}
 	if badInst >= 0 || badPipe >= 0 {
 		return nil, s.Validate()
@@ -330,13 +329,13 @@ func (m *Member) visible(r *Record) visibility {
 	switch {
 	case rule.hidden:
 		return visibility{why: rule.why, by: rule.by}
-	case rule.eff.instances && !m.sets.inst.has(r.Instance):
+	case rule.eff.instances && !m.inst.has(r.Instance):
 		return visibility{why: ReasonInstanceRestricted}
 	case rule.eff.assigned && !r.Assignee.eq(m.id):
 		return visibility{why: ReasonNotAssigned}
 	case rule.eff.created && !m.createdFor(r):
 		return visibility{why: ReasonNotCreator}
-	case rule.eff.pipelines && !m.sets.pipe.has(r.Pipeline):
+	case rule.eff.pipelines && !m.pipe.has(r.Pipeline):
 		return visibility{why: ReasonPipeline}
 	case rule.ignored || rule.stored != (restrictions{}) && m.hides(r, rule.stored) != ReasonNone:
 		return visibility{ok: true, ignored: true, why: ReasonPlanIgnoresSettings, by: rule.by}
@@ -390,7 +389,7 @@ func (res restrictions) forKind(k Kind) restrictions {
 
 // hides returns the reason the restrictions in res hide r, or ReasonNone.
 func (m *Member) hides(r *Record, res restrictions) Reason {
-	if res.instances && r.Kind.IsInstanceBound() && !m.sets.inst.has(r.Instance) {
+	if res.instances && r.Kind.IsInstanceBound() && !m.inst.has(r.Instance) {
 		return ReasonInstanceRestricted
 	}
 	switch r.Kind {
@@ -402,7 +401,7 @@ func (m *Member) hides(r *Record, res restrictions) Reason {
 		if res.created && !m.createdFor(r) {
 			return ReasonNotCreator
 		}
-		if res.pipelines && !m.sets.pipe.has(r.Pipeline) {
+		if res.pipelines && !m.pipe.has(r.Pipeline) {
 			return ReasonPipeline
 		}
 	}
@@ -423,81 +422,59 @@ func (m *Member) createdFor(r *Record) bool {
 	return false
 }
 
-// idList is a list of IDs in the settings' order. A long list of integers
-// is kept as integers, a quarter of the memory and nothing for the
-// garbage collector to scan; its IDs are made on first use, which only
-// Scope and ApplyEdits have.
-type idList struct {
-	ids  []ID    // the IDs; nil for a long list of integers
-	ints []int64 // the integers of a long list of integers
-	made atomic.Pointer[[]ID]
-}
-
-// index copies ids into l and returns their set, and the index of the
-// first ID that is zero or repeats an earlier one (see newIDSet).
-func (l *idList) index(ids []ID) (idSet, int) {
-	if len(ids) <= idSetSmall {
-		l.ids = slices.Clone(ids)
-		return newIDSet(l.ids)
-	}
-	set, bad := newIDSet(ids) // a long list is not kept by the set
-	if set.strs.nonEmpty || set.uuids.nonEmpty || bad >= 0 {
-		l.ids = slices.Clone(ids)
-		return set, bad
-	}
-	l.ints = make([]int64, len(ids))
-	for i := range ids {
-		l.ints[i] = ids[i].n
-	}
-	return set, -1
-}
-
-func (l *idList) len() int { return len(l.ids) + len(l.ints) }
-
-// list returns the IDs; the caller must not modify them.
-func (l *idList) list() []ID {
-	if l.ints == nil {
-		return l.ids
-	}
-	if p := l.made.Load(); p != nil {
-		return *p
-	}
-	ids := make([]ID, len(l.ints))
-	for i, n := range l.ints {
-		ids[i] = IntID(n)
-	}
-	l.made.CompareAndSwap(nil, &ids)
-	return *l.made.Load()
-}
-
-// idSet is an immutable set of IDs: a slice for a few, open-addressing
-// tables for many (one per kind of key), so membership costs about the
-// same for 1 and for 100,000 IDs. It never holds the zero ID, so
-// has(zero) is false (NULL matches nothing).
+// idSet is an immutable list of IDs in the settings' order, indexed: a
+// few are scanned, more are hashed (one open-addressing table per kind of
+// key), so membership costs about the same for 1 and for 100,000 IDs. It
+// never holds the zero ID, so has(zero) is false (NULL matches nothing).
+// It is two words, so that a member without long lists stays small.
 type idSet struct {
-	small []ID
-	large bool
+	ids   []ID        // the IDs; nil for a long list of integers (large.ints)
+	large *largeIDSet // the index of more than idSetSmall IDs
+}
+
+// largeIDSet indexes a long list of IDs. A list of integers only is kept
+// as integers, a quarter of the memory and nothing for the garbage
+// collector to scan; its IDs are made on first use, which only Scope and
+// ApplyEdits have.
+type largeIDSet struct {
 	ints  hashSet[int64]
 	strs  hashSet[string] // text keys
 	uuids hashSet[string] // the 16 bytes of UUIDs
+	order []int64         // a list of integers only, in order
+	made  atomic.Pointer[[]ID]
 }
 
 const idSetSmall = 8
 
-// newIDSet indexes ids, which it keeps itself (no copy) when they are
-// few. It also returns the index of the first ID that is zero or repeats
-// an earlier one (-1 if none): the first problem [Access.validate]
-// reports. The set is complete only when that is -1.
-func newIDSet(ids []ID) (idSet, int) {
+// index copies ids into s and indexes them. It returns the index of the
+// first ID that is zero or repeats an earlier one (-1 if none): the first
+// problem [Access.validate] reports; s is complete only when that is -1.
+func (s *idSet) index(ids []ID) int {
 	if len(ids) <= idSetSmall {
-		return idSet{small: ids}, firstBadShort(ids)
+		s.ids = slices.Clone(ids)
+		return firstBadShort(s.ids)
 	}
+	large, bad := newLargeIDSet(ids) // it keeps nothing of ids
+	s.large = large
+	if large.strs.nonEmpty || large.uuids.nonEmpty || bad >= 0 {
+		s.ids = slices.Clone(ids)
+		return bad
+	}
+	large.order = make([]int64, len(ids))
+	for i := range ids {
+		large.order[i] = ids[i].n
+	}
+	return -1
+}
+
+// newLargeIDSet indexes ids and returns the index of the first ID that is
+// zero or repeats an earlier one (-1 if none).
+func newLargeIDSet(ids []ID) (*largeIDSet, int) {
 	var n [4]int // by kind
 	for i := range ids {
 		n[ids[i].kind]++
 	}
-	s := idSet{
-		large: true,
+	s := &largeIDSet{
 		ints:  makeHashSet[int64](n[idInt]),
 		strs:  makeHashSet[string](n[idString]),
 		uuids: makeHashSet[string](n[idUUID]),
@@ -521,9 +498,9 @@ func newIDSet(ids []ID) (idSet, int) {
 }
 
 func (s *idSet) has(id ID) bool {
-	if !s.large {
-		for i := range s.small {
-			if s.small[i].eq(id) {
+	if s.large == nil {
+		for i := range s.ids {
+			if s.ids[i].eq(id) {
 				return true
 			}
 		}
@@ -531,13 +508,37 @@ func (s *idSet) has(id ID) bool {
 	}
 	switch id.kind {
 	case idInt:
-		return s.ints.has(id.n)
+		return s.large.ints.has(id.n)
 	case idString:
-		return s.strs.has(id.s)
+		return s.large.strs.has(id.s)
 	case idUUID:
-		return s.uuids.has(id.s)
+		return s.large.uuids.has(id.s)
 	}
 	return false
+}
+
+func (s *idSet) len() int {
+	if s.ids == nil && s.large != nil {
+		return len(s.large.order)
+	}
+	return len(s.ids)
+}
+
+// list returns the IDs in order; the caller must not modify them.
+func (s *idSet) list() []ID {
+	if s.ids != nil || s.large == nil {
+		return s.ids
+	}
+	l := s.large
+	if p := l.made.Load(); p != nil {
+		return *p
+	}
+	ids := make([]ID, len(l.order))
+	for i, n := range l.order {
+		ids[i] = IntID(n)
+	}
+	l.made.CompareAndSwap(nil, &ids)
+	return *l.made.Load()
 }
 
 // hashSet is an immutable open-addressing hash set, at most half full,

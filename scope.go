@@ -55,11 +55,11 @@ func (m *Member) buildScope(k Kind) Filter {
 	}
 	var terms And
 	if m.eff.instances && k.IsInstanceBound() {
-		if m.instIDs.len() == 0 {
+		if m.inst.len() == 0 {
 			return None
 		}
-		ids := m.instIDs.list()
-		terms = append(terms, In{Field: FieldInstance, Values: ids, set: &m.sets.inst, args: boxIDs(ids)})
+		ids := m.inst.list()
+		terms = append(terms, In{Field: FieldInstance, Values: ids, set: &m.inst, args: boxIDs(ids)})
 	}
 	switch k {
 	case KindConversation, KindMessage:
@@ -75,11 +75,11 @@ func (m *Member) buildScope(k Kind) Filter {
 			})
 		}
 		if m.eff.pipelines {
-			if m.pipeIDs.len() == 0 {
+			if m.pipe.len() == 0 {
 				return None
 			}
-			ids := m.pipeIDs.list()
-			terms = append(terms, In{Field: FieldPipeline, Values: ids, set: &m.sets.pipe, args: boxIDs(ids)})
+			ids := m.pipe.list()
+			terms = append(terms, In{Field: FieldPipeline, Values: ids, set: &m.pipe, args: boxIDs(ids)})
 		}
 	}
 	switch len(terms) {

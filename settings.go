@@ -53,7 +53,7 @@ func (a Access) validate(field string) error {
 	if len(a.IDs) <= 32 {
 		bad = firstBadShort(a.IDs)
 	} else {
-		_, bad = newIDSet(a.IDs) // the set is thrown away: Compile keeps its own
+		_, bad = newLargeIDSet(a.IDs) // thrown away: Compile keeps its own
 	}
 	return a.badID(field, bad)
 }

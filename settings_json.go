@@ -76,6 +76,9 @@ func (a Access) appendJSON(b []byte) ([]byte, error) {
 // [ErrInvalidSettings], and also the more specific sentinel where there is
 // one ([ErrUnknownPermission], [ErrUnknownRole], [ErrInvalidID]). On error
 // s is left unchanged.
+//
+// Decoding works on data in place: it allocates the instance and
+// pipeline lists and the text of text IDs, and nothing else on success.
 func (s *Settings) UnmarshalJSON(data []byte) error {
 	var t Settings
 	var d jsonDecoder
