@@ -381,9 +381,10 @@ func BenchmarkScaleMembers(b *testing.B) {
 				m *teamperm.Member
 				p teamperm.Permission
 			}
+			byKey := NewTeamperm(pop).members
 			direct := make([]req, len(reqs))
 			for i, r := range reqs {
-				direct[i].m = NewTeamperm(pop).members[r.Member]
+				direct[i].m = byKey[r.Member]
 				direct[i].p, _ = teamperm.ParsePermission(r.Permission)
 			}
 			mask := len(direct) - 1
