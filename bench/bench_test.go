@@ -200,9 +200,9 @@ func BenchmarkRowFilter(b *testing.B) {
 		}
 		verifyFilter(b, f.pop, m, string(buf), true, args...)
 		b.ReportAllocs()
-		for b.Loop() {
+		cpuLoop(b, func() {
 			buf, args, _ = member.Scope(teamperm.KindConversation).AppendSQL(buf[:0], args[:0], teamperm.SQLite, conversationsMapping)
-		}
+		})
 	})
 	b.Run("engine=teamperm-compile", func(b *testing.B) {
 		// The member compiled on this request: its scope is not cached yet.
@@ -218,10 +218,10 @@ func BenchmarkRowFilter(b *testing.B) {
 		}
 		verifyFilter(b, f.pop, m, string(buf), true, args...)
 		b.ReportAllocs()
-		for b.Loop() {
+		cpuLoop(b, func() {
 			member, _ = teamperm.Compile(org, s)
 			buf, args, _ = member.Scope(teamperm.KindConversation).AppendSQL(buf[:0], args[:0], teamperm.SQLite, conversationsMapping)
-		}
+		})
 	})
 	b.Run("engine=cedar-partial", func(b *testing.B) {
 		permits, forbids, err := f.cedar.PartialConversations(m)
@@ -229,9 +229,9 @@ func BenchmarkRowFilter(b *testing.B) {
 			b.Fatalf("%d permits, %d forbids, %v", len(permits), len(forbids), err)
 		}
 		b.ReportAllocs()
-		for b.Loop() {
+		cpuLoop(b, func() {
 			_, _, _ = f.cedar.PartialConversations(m)
-		}
+		})
 	})
 	b.Run("engine=cedar-partial-sql", func(b *testing.B) {
 		buf, args := make([]byte, 0, 512), make([]any, 0, 16)
@@ -241,9 +241,9 @@ func BenchmarkRowFilter(b *testing.B) {
 		}
 		verifyFilter(b, f.pop, m, string(buf), true, args...)
 		b.ReportAllocs()
-		for b.Loop() {
+		cpuLoop(b, func() {
 			buf, args, _ = f.cedar.ConversationFilter(m, buf[:0], args[:0])
-		}
+		})
 	})
 	in := f.opa.MemberInput(m)
 	b.Run("engine=opa-partial", func(b *testing.B) {
@@ -252,9 +252,9 @@ func BenchmarkRowFilter(b *testing.B) {
 			b.Fatalf("%v, %v", pq, err)
 		}
 		b.ReportAllocs()
-		for b.Loop() {
+		cpuLoop(b, func() {
 			_, _ = f.opa.PartialConversations(ctx, in)
-		}
+		})
 	})
 	b.Run("engine=opa-compile-sql", func(b *testing.B) {
 		where, ok, err := f.opa.ConversationFilter(ctx, in)
@@ -263,9 +263,9 @@ func BenchmarkRowFilter(b *testing.B) {
 		}
 		verifyFilter(b, f.pop, m, where, ok)
 		b.ReportAllocs()
-		for b.Loop() {
+		cpuLoop(b, func() {
 			_, _, _ = f.opa.ConversationFilter(ctx, in)
-		}
+		})
 	})
 }
 
