@@ -33,3 +33,11 @@ func cpuLoop(b *testing.B, f func()) {
 		b.ReportMetric(float64(processCPU()-start)/float64(n), "cpu-ns/op")
 	}
 }
+
+// reportCPU reports cpu-ns/op for a loop that started when processCPU
+// returned start, for loops too short for cpuLoop's indirect call.
+func reportCPU(b *testing.B, start time.Duration) {
+	if b.N > 0 {
+		b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+	}
+}

@@ -107,9 +107,11 @@ func TestConcurrentEvaluate(t *testing.T) {
 func BenchmarkHas(b *testing.B) {
 	m := mustCompile(b, benchOrg, teamperm.Settings{Member: benchMe, Role: teamperm.RoleMember})
 	b.ReportAllocs()
+	start := processCPU()
 	for b.Loop() {
 		_ = m.Has(teamperm.ContactExport)
 	}
+	reportCPU(b, start)
 }
 
 func BenchmarkEvaluate(b *testing.B) {
@@ -123,9 +125,11 @@ func BenchmarkEvaluate(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			m := mustCompile(b, benchOrg, c.s)
 			b.ReportAllocs()
+			start := processCPU()
 			for b.Loop() {
 				_ = m.Evaluate(teamperm.ContactExport)
 			}
+			reportCPU(b, start)
 		})
 	}
 }
@@ -142,9 +146,11 @@ func BenchmarkEvaluateRecord(b *testing.B) {
 				b.Fatal("benchmark record is not allowed")
 			}
 			b.ReportAllocs()
+			start := processCPU()
 			for b.Loop() {
 				_ = m.EvaluateRecord(teamperm.ChatAssign, r)
 			}
+			reportCPU(b, start)
 		})
 	}
 }
@@ -318,9 +324,11 @@ func BenchmarkDecodeCompileEvaluate(b *testing.B) {
 func BenchmarkScope(b *testing.B) {
 	m := mustCompile(b, benchOrg, restrictedSettings(10))
 	b.ReportAllocs()
+	start := processCPU()
 	for b.Loop() {
 		_ = m.Scope(teamperm.KindConversation)
 	}
+	reportCPU(b, start)
 }
 
 // BenchmarkScopeSQL renders a typical predicate: the organisation, ten
@@ -337,12 +345,14 @@ func BenchmarkScopeSQL(b *testing.B) {
 			buf := make([]byte, 0, 256)
 			args := make([]any, 0, 16)
 			b.ReportAllocs()
+			start := processCPU()
 			for b.Loop() {
 				var err error
 				if buf, args, err = m.Scope(teamperm.KindConversation).AppendSQL(buf[:0], args[:0], d, mapping); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, start)
 		})
 	}
 }
@@ -467,11 +477,13 @@ func BenchmarkHostileIDs(b *testing.B) {
 		s := teamperm.Settings{Member: benchMe, Role: teamperm.RoleMember, Instances: teamperm.Only(ids...)}
 		b.Run("compile/"+c.name, func(b *testing.B) {
 			b.ReportAllocs()
+			start := processCPU()
 			for b.Loop() {
 				if _, err := teamperm.Compile(benchOrg, s); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, start)
 		})
 		b.Run("visible/"+c.name, func(b *testing.B) {
 			m := mustCompile(b, benchOrg, s)
@@ -480,6 +492,7 @@ func BenchmarkHostileIDs(b *testing.B) {
 				recs[i] = teamperm.Record{Kind: teamperm.KindContact, Organization: benchOrg.ID, Instance: ids[(i*4099)%n]}
 			}
 			b.ReportAllocs()
+			start := processCPU()
 			i := 0
 			for b.Loop() {
 				if !m.Visible(recs[i&63]).Allowed() {
@@ -487,6 +500,7 @@ func BenchmarkHostileIDs(b *testing.B) {
 				}
 				i++
 			}
+			reportCPU(b, start)
 		})
 	}
 }
