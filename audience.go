@@ -87,11 +87,11 @@ func (a *Audience) index(k Kind) kindIndex {
 			add(&x.byMember, m.id, i)
 			x.legacy = append(x.legacy, i)
 		case rule.eff.pipelines:
-			for _, id := range m.pipeIDs {
+			for _, id := range m.pipe.list() {
 				add(&x.byPipeline, id, i)
 			}
 		case rule.eff.instances:
-			for _, id := range m.instIDs {
+			for _, id := range m.inst.list() {
 				add(&x.byInstance, id, i)
 			}
 		default:
@@ -186,7 +186,7 @@ func (a *Audience) Append(dst []Decision, p Permission, r Record) []Decision {
 // before id (the record's Instance, then Instances in order), so that it
 // was asked already.
 func (m *Member) askedBefore(r *Record, id ID) bool {
-	if m.sets.inst.has(r.Instance) {
+	if m.inst.has(r.Instance) {
 		return true
 	}
 	for rest := r.Instances.enc; rest != ""; {
@@ -195,7 +195,7 @@ func (m *Member) askedBefore(r *Record, id ID) bool {
 		if x.eq(id) {
 			return false
 		}
-		if m.sets.inst.has(x) {
+		if m.inst.has(x) {
 			return true
 		}
 	}

@@ -37,8 +37,8 @@ func recordClasses(org ID, ms ...*Member) []Record {
 		}
 	}
 	people = append(people, freshID("member", func(id ID) bool { return containsID(people, id) }))
-	insts := idClasses(live, func(m *Member) (*idSet, []ID) { return &m.sets.inst, m.instIDs })
-	pipes := idClasses(live, func(m *Member) (*idSet, []ID) { return &m.sets.pipe, m.pipeIDs })
+	insts := idClasses(live, func(m *Member) (*idSet, []ID) { return &m.inst, m.inst.list() })
+	pipes := idClasses(live, func(m *Member) (*idSet, []ID) { return &m.pipe, m.pipe.list() })
 	other := freshID("organization", org.eq)
 
 	var out []Record

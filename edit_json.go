@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"time"
 )
@@ -125,15 +126,8 @@ func (es Edits) MarshalJSON() ([]byte, error) {
 // settings page to show next to the control. Access checks happen later,
 // in [ApplyEdits].
 func ParseEdits(data []byte) ([]Edit, error) {
-	var edits []Edit
-	err := decodeStrict(data, ErrInvalidSettings, func(d *jsonDecoder) error {
-		edits = []Edit{}
-		return d.array("edits", func() error {
-			e, err := d.edit(len(edits))
-			edits = append(edits, e)
-			return err
-		})
-	})
+	var d jsonDecoder
+	edits, err := d.edits(data)
 	if err != nil {
 		e, ok := asError(err)
 		if !ok { // the body as a whole: not an array, malformed, trailing data
@@ -148,6 +142,38 @@ func ParseEdits(data []byte) ([]Edit, error) {
 	return edits, nil
 }
 
+func (d *jsonDecoder) edits(data []byte) ([]Edit, error) {
+	if err := d.start(data, ErrInvalidSettings); err != nil {
+		return nil, err
+	}
+	if err := d.expect("edits", '[', "an array"); err != nil {
+		return nil, err
+	}
+	edits := []Edit{}
+	for d.more() {
+		e, err := d.edit(len(edits))
+		if err != nil {
+			return nil, err
+		}
+		edits = append(edits, e)
+	}
+	if err := d.close("edits"); err != nil {
+		return nil, err
+	}
+	return edits, d.finish()
+}
+
+// editFields are the keys of an edit's JSON form; the index of each is
+// its bit in the decoder's set of keys seen.
+var editFields = []string{"op", "permission", "role", "instances", "pipelines", "on"}
+
+// editOps maps each op to the one field besides "op" that it takes.
+var editOps = map[string]int{
+	"set_role": 2, "grant": 1, "deny": 1, "clear_override": 1,
+	"set_instances": 3, "set_pipelines": 4,
+	"set_only_assigned_chats": 5, "set_only_created_deals": 5,
+}
+
 // edit reads the i-th edit of an edits body. Every error is an *Error
 // naming the value at fault.
 func (d *jsonDecoder) edit(i int) (Edit, error) {
@@ -155,65 +181,64 @@ func (d *jsonDecoder) edit(i int) (Edit, error) {
 	var op, name string
 	var access Access
 	var on bool
-	keys := map[string]bool{}
-	err := d.object(what, func(key string) error {
-		keys[key] = true
-		var err error
-		switch key {
-		case "op":
-			op, err = d.string(what + " op")
-		case "permission", "role":
-			name, err = d.string(what + " " + key)
-		case "instances", "pipelines":
-			access, err = d.access(what + " " + key)
-		case "on":
+	var seen uint32
+	if err := d.expect(what, '{', "an object"); err != nil {
+		return nil, coded(CodeInvalidJSON, pointer(i, ""), err)
+	}
+	for d.more() {
+		k, key, err := d.key(what, editFields, &seen)
+		if err != nil { // a malformed or duplicate key: the object itself
+			return nil, coded(CodeInvalidJSON, pointer(i, ""), err)
+		}
+		var b []byte
+		switch k {
+		case 0:
+			b, err = d.text(what + " op")
+			op = string(b)
+		case 1, 2:
+			b, err = d.text(what + " " + editFields[k])
+			name = string(b)
+		case 3, 4:
+			access, err = d.access(what + " " + editFields[k])
+		case 5:
 			on, err = d.bool(what + " on")
 		default:
-			return coded(CodeUnknownField, pointer(i, key), fmt.Errorf("teamperm: %s: unknown field %q: %w", what, key, ErrInvalidSettings))
+			return nil, coded(CodeUnknownField, pointer(i, string(key)), d.unknownField(what, key))
 		}
 		if err != nil {
 			code := CodeInvalidJSON
 			if errors.Is(err, ErrInvalidID) {
 				code = CodeInvalidID
 			}
-			return coded(code, pointer(i, key), err)
+			return nil, coded(code, pointer(i, editFields[k]), err)
 		}
-		return nil
-	})
-	if err != nil {
-		if _, ok := asError(err); !ok { // the object itself: malformed, a duplicate key
-			err = coded(CodeInvalidJSON, pointer(i, ""), err)
-		}
-		return nil, err
 	}
-	want := map[string]string{
-		"set_role": "role", "grant": "permission", "deny": "permission", "clear_override": "permission",
-		"set_instances": "instances", "set_pipelines": "pipelines",
-		"set_only_assigned_chats": "on", "set_only_created_deals": "on",
+	if err := d.close(what); err != nil {
+		return nil, coded(CodeInvalidJSON, pointer(i, ""), err)
 	}
-	value, ok := want[op]
+	value, ok := editOps[op]
 	if !ok {
 		code, field := CodeUnknownOp, pointer(i, "op")
-		if !keys["op"] {
+		if seen&1 == 0 {
 			code, field = CodeMissingField, pointer(i, "")
 		}
 		return nil, coded(code, field, fmt.Errorf("teamperm: %s: op %q: %w", what, op, ErrInvalidSettings))
 	}
-	if !keys[value] || len(keys) != 2 {
+	if seen&(1<<value) == 0 || bits.OnesCount32(seen) != 2 {
 		code, field := CodeMissingField, pointer(i, "")
-		if keys[value] { // an extra key: name the first, in a fixed order
+		if seen&(1<<value) != 0 { // an extra key: name the first, in a fixed order
 			code = CodeUnknownField
-			for _, k := range [...]string{"permission", "role", "instances", "pipelines", "on"} {
-				if keys[k] && k != value {
-					field = pointer(i, k)
+			for k := 1; k < len(editFields); k++ {
+				if seen&(1<<k) != 0 && k != value {
+					field = pointer(i, editFields[k])
 					break
 				}
 			}
 		}
-		return nil, coded(code, field, fmt.Errorf("teamperm: %s: op %q takes exactly the field %q: %w", what, op, value, ErrInvalidSettings))
+		return nil, coded(code, field, fmt.Errorf("teamperm: %s: op %q takes exactly the field %q: %w", what, op, editFields[value], ErrInvalidSettings))
 	}
 	wrapName := func(err error) error {
-		return coded(ErrorCode(err), pointer(i, value), fmt.Errorf("%w (%s: %w)", err, what, ErrInvalidSettings))
+		return coded(ErrorCode(err), pointer(i, editFields[value]), fmt.Errorf("%w (%s: %w)", err, what, ErrInvalidSettings))
 	}
 	switch op {
 	case "set_role":
@@ -243,7 +268,7 @@ func (d *jsonDecoder) edit(i int) (Edit, error) {
 			if errors.Is(err, ErrInvalidID) {
 				code = CodeInvalidID
 			}
-			return nil, coded(code, pointer(i, value), fmt.Errorf("%w (%s: %w)", err, what, ErrInvalidSettings))
+			return nil, coded(code, pointer(i, editFields[value]), fmt.Errorf("%w (%s: %w)", err, what, ErrInvalidSettings))
 		}
 		if op == "set_instances" {
 			return SetInstances{access}, nil

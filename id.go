@@ -1,7 +1,6 @@
 package teamperm
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -47,7 +46,11 @@ func UUIDID(u [16]byte) ID { return ID{kind: idUUID, s: string(u[:])} }
 // ParseUUID parses the canonical 36-character form of a UUID
 // ("6ba7b810-9dad-11d1-80b4-00c04fd430c8", either case) into an ID.
 // Anything else is an error wrapping [ErrInvalidID].
-func ParseUUID(s string) (ID, error) {
+func ParseUUID(s string) (ID, error) { return parseUUID(s) }
+
+// parseUUID is ParseUUID for text in either form, so that the JSON
+// decoder need not make a string first.
+func parseUUID[T string | []byte](s T) (ID, error) {
 	var u [16]byte
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return ID{}, fmt.Errorf("teamperm: uuid %q: %w", s, ErrInvalidID)
@@ -58,9 +61,12 @@ func ParseUUID(s string) (ID, error) {
 			i--
 			continue
 		}
-		if _, err := hex.Decode(u[j:j+1], []byte(s[i:i+2])); err != nil {
+		hi, ok1 := unhex(s[i])
+		lo, ok2 := unhex(s[i+1])
+		if !ok1 || !ok2 {
 			return ID{}, fmt.Errorf("teamperm: uuid %q: %w", s, ErrInvalidID)
 		}
+		u[j] = byte(hi<<4 | lo)
 		j++
 	}
 	return UUIDID(u), nil
@@ -181,11 +187,16 @@ func (id *ID) UnmarshalJSON(data []byte) error {
 }
 
 func parseIDJSON(data []byte) (ID, error) {
-	var id ID
-	err := decodeStrict(data, ErrInvalidID, func(d *jsonDecoder) error {
-		var err error
-		id, err = d.id("id")
-		return err
-	})
-	return id, err
+	var d jsonDecoder
+	if err := d.start(data, ErrInvalidID); err != nil {
+		return ID{}, err
+	}
+	id, err := d.id("id")
+	if err == nil {
+		err = d.finish()
+	}
+	if err != nil {
+		return ID{}, err
+	}
+	return id, nil
 }

@@ -3,7 +3,7 @@ package teamperm
 import (
 	"fmt"
 	"hash/maphash"
-	"math"
+	"math/bits"
 	"slices"
 	"sync/atomic"
 )
@@ -33,13 +33,11 @@ type Member struct {
 	revision uint64
 	fine     bool // the organisation has FineGrained: settings apply
 
-	perms   PermissionSet          // effective permissions
-	reasons [numPermissions]Reason // why each permission is or is not in perms
-	eff     restrictions           // restrictions in force
-	stored  restrictions           // restrictions the settings ask for on a fine-grained plan
-	sets    struct{ inst, pipe idSet }
-
-	instIDs, pipeIDs []ID // the allowed IDs in the settings' order, for filters
+	perms      PermissionSet          // effective permissions
+	reasons    [numPermissions]Reason // why each permission is or is not in perms
+	eff        restrictions           // restrictions in force
+	stored     restrictions           // restrictions the settings ask for on a fine-grained plan
+	inst, pipe idSet                  // the allowed instances and pipelines, in the settings' order and indexed
 
 	rules  [numKinds]kindRule
 	scopes [numKinds]atomic.Pointer[scopeCache] // made by the first call of Scope for each kind
@@ -59,8 +57,9 @@ type restrictions struct {
 // fails later.
 //
 // Compile copies what it needs from s; the caller may reuse s. It costs
-// about a microsecond for typical settings, more for thousands of allowed
-// instances or pipelines, which it indexes.
+// well under a microsecond for typical settings and allocates once (the
+// Member); allowed instances or pipelines beyond eight are indexed in a
+// hash table, at a few tens of nanoseconds per ID (BenchmarkCompileGrowth).
 func Compile(org Organization, s Settings) (*Member, error) {
 	if err := validateKey("organization", org.ID); err != nil {
 		if verr := s.Validate(); verr != nil {
@@ -68,8 +67,14 @@ func Compile(org Organization, s Settings) (*Member, error) {
 		}
 		return nil, err
 	}
-	if err := s.Validate(); err != nil {
-		return nil, err
+	// Validate, but for the IDs of the sets indexed below: indexing them
+	// finds a zero or repeated ID at no extra cost. On any problem the
+	// error is Validate's, which reports them all.
+	restricts := s.Role == RoleAdmin || s.Role == RoleMember
+	if validateKey("member", s.Member) != nil || !s.Role.IsValid() ||
+		!(restricts && s.Instances.Specific) && s.Instances.validate("instances") != nil ||
+		!(s.Role == RoleMember && s.Pipelines.Specific) && s.Pipelines.validate("pipelines") != nil {
+		return nil, s.Validate()
 	}
 	m := &Member{
 		org:      org.ID,
@@ -108,13 +113,15 @@ func Compile(org Organization, s Settings) (*Member, error) {
 	if m.fine {
 		m.eff = m.stored
 	}
+	badInst, badPipe := -1, -1
 	if m.stored.instances {
-		m.instIDs = slices.Clone(s.Instances.IDs)
-		m.sets.inst = newIDSet(m.instIDs)
+		badInst = m.inst.index(s.Instances.IDs)
 	}
 	if m.stored.pipelines {
-		m.pipeIDs = slices.Clone(s.Pipelines.IDs)
-		m.sets.pipe = newIDSet(m.pipeIDs)
+		badPipe = m.pipe.index(s.Pipelines.IDs)
+	}
+	if badInst >= 0 || badPipe >= 0 {
+		return nil, s.Validate()
 	}
 	m.kindRules()
 	return m, nil
@@ -334,7 +341,7 @@ func (m *Member) visible(r *Record) visibility {
 		return visibility{why: ReasonNotAssigned}
 	case rule.eff.created && !m.createdFor(r):
 		return visibility{why: ReasonNotCreator}
-	case rule.eff.pipelines && !m.sets.pipe.has(r.Pipeline):
+	case rule.eff.pipelines && !m.pipe.has(r.Pipeline):
 		return visibility{why: ReasonPipeline}
 	case rule.ignored || rule.stored != (restrictions{}) && m.hides(r, rule.stored) != ReasonNone:
 		return visibility{ok: true, ignored: true, why: ReasonPlanIgnoresSettings, by: rule.by}
@@ -400,7 +407,7 @@ func (m *Member) hides(r *Record, res restrictions) Reason {
 		if res.created && !m.createdFor(r) {
 			return ReasonNotCreator
 		}
-		if res.pipelines && !m.sets.pipe.has(r.Pipeline) {
+		if res.pipelines && !m.pipe.has(r.Pipeline) {
 			return ReasonPipeline
 		}
 	}
@@ -410,7 +417,7 @@ func (m *Member) hides(r *Record, res restrictions) Reason {
 // seesInstanceOf reports whether one of r's instances (R19) is among the
 // member's allowed ones.
 func (m *Member) seesInstanceOf(r *Record) bool {
-	return m.sets.inst.has(r.Instance) || r.Instances.enc != "" && r.Instances.any(m.sets.inst.has)
+	return m.inst.has(r.Instance) || r.Instances.enc != "" && r.Instances.any(m.inst.has)
 }
 
 // createdFor is R10: the member created the deal, or an automation created
@@ -427,130 +434,200 @@ func (m *Member) createdFor(r *Record) bool {
 	return false
 }
 
-// idSet is an immutable set of IDs: a slice for a few, an open-addressing
-// table for many integers and maps for many strings or UUIDs, so
-// membership costs about the same for 1 and for 100,000 IDs. It never
-// holds the zero ID, so has(zero) is false (NULL matches nothing).
+// idSet is an immutable list of IDs in the settings' order, indexed: a
+// few are scanned, more are hashed (one open-addressing table per kind of
+// key), so membership costs about the same for 1 and for 100,000 IDs. It
+// never holds the zero ID, so has(zero) is false (NULL matches nothing).
+// It is two words, so that a member without long lists stays small.
 type idSet struct {
-	small []ID
-	large bool
-	ints  intSet
-	strs  map[string]struct{}
-	uuids map[string]struct{}
+	ids   []ID        // the IDs; nil for a long list of integers (large.ints)
+	large *largeIDSet // the index of more than idSetSmall IDs
+}
+
+// largeIDSet indexes a long list of IDs. A list of integers only is kept
+// as integers, a quarter of the memory and nothing for the garbage
+// collector to scan; its IDs are made on first use, which only Scope and
+// ApplyEdits have.
+type largeIDSet struct {
+	ints  hashSet[int64]
+	strs  hashSet[string] // text keys
+	uuids hashSet[string] // the 16 bytes of UUIDs
+	order []int64         // a list of integers only, in order
+	made  atomic.Pointer[[]ID]
 }
 
 const idSetSmall = 8
 
-// newIDSet indexes ids; it keeps ids itself (no copy) when they are few.
-func newIDSet(ids []ID) idSet {
+// index copies ids into s and indexes them. It returns the index of the
+// first ID that is zero or repeats an earlier one (-1 if none): the first
+// problem [Access.validate] reports; s is complete only when that is -1.
+func (s *idSet) index(ids []ID) int {
 	if len(ids) <= idSetSmall {
-		return idSet{small: ids}
+		s.ids = slices.Clone(ids)
+		return firstBadShort(s.ids)
 	}
-	s := idSet{large: true}
-	var ints []int64
-	for _, id := range ids {
+	large, bad := newLargeIDSet(ids) // it keeps nothing of ids
+	s.large = large
+	if large.strs.nonEmpty || large.uuids.nonEmpty || bad >= 0 {
+		s.ids = slices.Clone(ids)
+		return bad
+	}
+	large.order = make([]int64, len(ids))
+	for i := range ids {
+		large.order[i] = ids[i].n
+	}
+	return -1
+}
+
+// newLargeIDSet indexes ids and returns the index of the first ID that is
+// zero or repeats an earlier one (-1 if none).
+func newLargeIDSet(ids []ID) (*largeIDSet, int) {
+	var n [4]int // by kind
+	for i := range ids {
+		n[ids[i].kind]++
+	}
+	s := &largeIDSet{
+		ints:  makeHashSet[int64](n[idInt]),
+		strs:  makeHashSet[string](n[idString]),
+		uuids: makeHashSet[string](n[idUUID]),
+	}
+	for i := range ids {
+		id := &ids[i]
+		var added bool
 		switch id.kind {
 		case idInt:
-			ints = append(ints, id.n)
+			added = s.ints.add(id.n)
 		case idString:
-			if s.strs == nil {
-				s.strs = make(map[string]struct{}, len(ids))
-			}
-			s.strs[id.s] = struct{}{}
+			added = s.strs.add(id.s)
 		case idUUID:
-			if s.uuids == nil {
-				s.uuids = make(map[string]struct{}, len(ids))
-			}
-			s.uuids[id.s] = struct{}{}
+			added = s.uuids.add(id.s)
+		}
+		if !added { // a repeat, or the zero ID
+			return s, i
 		}
 	}
-	s.ints = newIntSet(ints)
-	return s
+	return s, -1
 }
 
 func (s *idSet) has(id ID) bool {
-	if !s.large {
-		for i := range s.small {
-			if s.small[i].eq(id) {
+	if s.large == nil {
+		for i := range s.ids {
+			if s.ids[i].eq(id) {
 				return true
 			}
 		}
 		return false
 	}
-	var ok bool
 	switch id.kind {
 	case idInt:
-		ok = s.ints.has(id.n)
+		return s.large.ints.has(id.n)
 	case idString:
-		_, ok = s.strs[id.s]
+		return s.large.strs.has(id.s)
 	case idUUID:
-		_, ok = s.uuids[id.s]
+		return s.large.uuids.has(id.s)
 	}
-	return ok
+	return false
 }
 
-// intSet is an immutable open-addressing hash set of int64, at most half
-// full, with linear probing. The hash is hash/maphash with a seed drawn for
-// each set, so IDs crafted to collide (a hostile host user choosing
-// instance IDs) cannot be crafted: the expected probe length stays short
-// for any input, and a lookup is one hash and usually one or two loads.
-type intSet struct {
-	slots    []int64 // a power of two of them; free slots hold intSetFree
+func (s *idSet) len() int {
+	if s.ids == nil && s.large != nil {
+		return len(s.large.order)
+	}
+	return len(s.ids)
+}
+
+// list returns the IDs in order; the caller must not modify them.
+func (s *idSet) list() []ID {
+	if s.ids != nil || s.large == nil {
+		return s.ids
+	}
+	l := s.large
+	if p := l.made.Load(); p != nil {
+		return *p
+	}
+	ids := make([]ID, len(l.order))
+	for i, n := range l.order {
+		ids[i] = IntID(n)
+	}
+	l.made.CompareAndSwap(nil, &ids)
+	return *l.made.Load()
+}
+
+// hashSet is an immutable open-addressing hash set, at most half full,
+// with linear probing. The hash is hash/maphash with a seed drawn for each
+// set, so IDs crafted to collide (a hostile host user choosing instance
+// IDs) cannot be crafted: the expected probe length stays short for any
+// input, and a lookup is one hash and usually one or two loads. The table
+// has exactly twice as many slots as the set was made for; a hash picks
+// its slot by multiplying, not masking, so any size works.
+type hashSet[K int64 | string] struct {
+	slots    []K // free slots hold the zero K, so make clears them
 	seed     maphash.Seed
-	shift    uint8 // 64 - log2(len(slots))
-	hasFree  bool  // the set holds intSetFree itself
+	hasZero  bool // the set holds the zero K itself
 	nonEmpty bool
 }
 
-const intSetFree = math.MinInt64
+// intSet is the set of integer keys.
+type intSet = hashSet[int64]
 
-func newIntSet(ns []int64) intSet {
-	if len(ns) == 0 {
-		return intSet{}
+// makeHashSet returns an empty set with room for n keys.
+func makeHashSet[K int64 | string](n int) hashSet[K] {
+	if n == 0 {
+		return hashSet[K]{}
 	}
-	bits := uint8(1)
-	for 1<<bits < 2*len(ns) {
-		bits++
-	}
-	s := intSet{slots: make([]int64, 1<<bits), seed: maphash.MakeSeed(), shift: 64 - bits, nonEmpty: true}
-	for i := range s.slots {
-		s.slots[i] = intSetFree
-	}
-	mask := uint64(len(s.slots) - 1)
-	for _, n := range ns {
-		if n == intSetFree {
-			s.hasFree = true
-			continue
-		}
-		for i := s.slot(n); ; i = (i + 1) & mask {
-			if s.slots[i] == n {
-				break
-			}
-			if s.slots[i] == intSetFree {
-				s.slots[i] = n
-				break
-			}
-		}
-	}
-	return s
+	return hashSet[K]{slots: make([]K, 2*n), seed: maphash.MakeSeed()}
 }
 
-func (s *intSet) slot(n int64) uint64 { return maphash.Comparable(s.seed, n) >> s.shift }
+// makeIntSet returns an empty set with room for n integers.
+func makeIntSet(n int) intSet { return makeHashSet[int64](n) }
 
-func (s *intSet) has(n int64) bool {
+// add inserts k, which must fit (makeHashSet's n), and reports whether it
+// was new.
+func (s *hashSet[K]) add(k K) bool {
+	s.nonEmpty = true
+	var zero K
+	if k == zero {
+		added := !s.hasZero
+		s.hasZero = true
+		return added
+	}
+	for i := s.slot(k); ; {
+		switch s.slots[i] {
+		case k:
+			return false
+		case zero:
+			s.slots[i] = k
+			return true
+		}
+		if i++; i == len(s.slots) {
+			i = 0
+		}
+	}
+}
+
+// slot is where the probe for k starts: the hash scaled to the table.
+func (s *hashSet[K]) slot(k K) int {
+	hi, _ := bits.Mul64(maphash.Comparable(s.seed, k), uint64(len(s.slots)))
+	return int(hi)
+}
+
+func (s *hashSet[K]) has(k K) bool {
 	if !s.nonEmpty {
 		return false
 	}
-	if n == intSetFree {
-		return s.hasFree
+	var zero K
+	if k == zero {
+		return s.hasZero
 	}
-	mask := uint64(len(s.slots) - 1)
-	for i := s.slot(n); ; i = (i + 1) & mask {
+	for i := s.slot(k); ; {
 		switch s.slots[i] {
-		case n:
+		case k:
 			return true
-		case intSetFree:
+		case zero:
 			return false
+		}
+		if i++; i == len(s.slots) {
+			i = 0
 		}
 	}
 }

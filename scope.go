@@ -55,10 +55,11 @@ func (m *Member) buildScope(k Kind) Filter {
 	}
 	var terms And
 	if m.eff.instances && k.IsInstanceBound() {
-		if len(m.instIDs) == 0 {
+		if m.inst.len() == 0 {
 			return None
 		}
-		terms = append(terms, In{Field: FieldInstance, Values: m.instIDs, set: &m.sets.inst, args: boxIDs(m.instIDs), enc: new(setArgs)})
+		ids := m.inst.list()
+		terms = append(terms, In{Field: FieldInstance, Values: ids, set: &m.inst, args: boxIDs(ids), enc: new(setArgs)})
 	}
 	switch k {
 	case KindConversation, KindMessage:
@@ -74,10 +75,11 @@ func (m *Member) buildScope(k Kind) Filter {
 			})
 		}
 		if m.eff.pipelines {
-			if len(m.pipeIDs) == 0 {
+			if m.pipe.len() == 0 {
 				return None
 			}
-			terms = append(terms, In{Field: FieldPipeline, Values: m.pipeIDs, set: &m.sets.pipe, args: boxIDs(m.pipeIDs), enc: new(setArgs)})
+			ids := m.pipe.list()
+			terms = append(terms, In{Field: FieldPipeline, Values: ids, set: &m.pipe, args: boxIDs(ids), enc: new(setArgs)})
 		}
 	}
 	switch len(terms) {

@@ -49,26 +49,36 @@ func (a Access) validate(field string) error {
 		}
 		return nil
 	}
-	var seen map[ID]struct{} // for long lists only: short ones are scanned
-	if len(a.IDs) > 32 {
-		seen = make(map[ID]struct{}, len(a.IDs))
+	var bad int
+	if len(a.IDs) <= 32 {
+		bad = firstBadShort(a.IDs)
+	} else {
+		_, bad = newLargeIDSet(a.IDs) // thrown away: Compile keeps its own
 	}
-	for i, id := range a.IDs {
-		if id.IsZero() {
-			return fmt.Errorf("teamperm: %s: a null id: %w", field, ErrInvalidID)
-		}
-		dup := false
-		if seen != nil {
-			_, dup = seen[id]
-			seen[id] = struct{}{}
-		} else {
-			dup = slices.ContainsFunc(a.IDs[:i], id.eq)
-		}
-		if dup {
-			return fmt.Errorf("teamperm: %s: id %v listed twice: %w", field, id, ErrInvalidSettings)
+	return a.badID(field, bad)
+}
+
+// badID reports a.IDs[i], the first ID that is zero or repeats an earlier
+// one, or nothing for i < 0.
+func (a Access) badID(field string, i int) error {
+	switch {
+	case i < 0:
+		return nil
+	case a.IDs[i].IsZero():
+		return fmt.Errorf("teamperm: %s: a null id: %w", field, ErrInvalidID)
+	}
+	return fmt.Errorf("teamperm: %s: id %v listed twice: %w", field, a.IDs[i], ErrInvalidSettings)
+}
+
+// firstBadShort returns the index of the first ID of ids that is zero or
+// repeats an earlier one, or -1, by scanning: for short lists.
+func firstBadShort(ids []ID) int {
+	for i, id := range ids {
+		if id.IsZero() || slices.ContainsFunc(ids[:i], id.eq) {
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 // Settings are what a host stores for one team member: the member's ID,

@@ -1,7 +1,6 @@
 package teamperm
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -77,64 +76,27 @@ func (a Access) appendJSON(b []byte) ([]byte, error) {
 // [ErrInvalidSettings], and also the more specific sentinel where there is
 // one ([ErrUnknownPermission], [ErrUnknownRole], [ErrInvalidID]). On error
 // s is left unchanged.
+//
+// Decoding works on data in place: it allocates the instance and
+// pipeline lists and the text of text IDs, and nothing else on success.
 func (s *Settings) UnmarshalJSON(data []byte) error {
 	var t Settings
-	var version uint64
-	var hasVersion, hasMember, hasRole bool
-	err := decodeStrict(data, ErrInvalidSettings, func(d *jsonDecoder) error {
-		return d.object("settings", func(key string) error {
-			var err error
-			switch key {
-			case "version":
-				hasVersion = true
-				version, err = d.uint("settings version")
-				if err == nil && version != SettingsVersion {
-					err = fmt.Errorf("teamperm: settings version %d: want %d: %w", version, SettingsVersion, ErrInvalidSettings)
-				}
-			case "member":
-				hasMember = true
-				t.Member, err = d.id("settings member")
-			case "role":
-				hasRole = true
-				var name string
-				if name, err = d.string("settings role"); err == nil {
-					t.Role, err = ParseRole(name)
-				}
-			case "revision":
-				t.Revision, err = d.uint("settings revision")
-			case "grant":
-				t.Grants, err = d.permissions("settings grant")
-			case "deny":
-				t.Denies, err = d.permissions("settings deny")
-			case "instances":
-				t.Instances, err = d.access("settings instances")
-			case "only_assigned_chats":
-				t.OnlyAssignedChats, err = d.bool("settings only_assigned_chats")
-			case "only_created_deals":
-				t.OnlyCreatedDeals, err = d.bool("settings only_created_deals")
-			case "pipelines":
-				t.Pipelines, err = d.access("settings pipelines")
-			default:
-				err = fmt.Errorf("teamperm: settings: unknown field %q: %w", key, ErrInvalidSettings)
-			}
-			if err != nil && !errors.Is(err, ErrInvalidSettings) {
-				// A bad permission, role or ID: say where, and make every
-				// decoding error an ErrInvalidSettings too.
-				err = fmt.Errorf("%w (settings field %q: %w)", err, key, ErrInvalidSettings)
-			}
-			return err
-		})
-	})
+	var d jsonDecoder
+	var seen uint32
+	err := d.start(data, ErrInvalidSettings)
+	if err == nil {
+		seen, err = d.settings(&t)
+	}
+	if err == nil {
+		err = d.finish()
+	}
 	if err != nil {
 		return err
 	}
 	var missing []error
-	for _, f := range []struct {
-		name string
-		ok   bool
-	}{{"version", hasVersion}, {"member", hasMember}, {"role", hasRole}} {
-		if !f.ok {
-			missing = append(missing, fmt.Errorf("teamperm: settings: missing field %q: %w", f.name, ErrInvalidSettings))
+	for i, name := range settingsFields[:3] { // version, member, role
+		if seen&(1<<i) == 0 {
+			missing = append(missing, fmt.Errorf("teamperm: settings: missing field %q: %w", name, ErrInvalidSettings))
 		}
 	}
 	if err := errors.Join(missing...); err != nil {
@@ -147,42 +109,73 @@ func (s *Settings) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-func (d *jsonDecoder) permissions(what string) (PermissionSet, error) {
-	var names []string
-	err := d.array(what, func() error {
-		n, err := d.string(what)
-		names = append(names, n)
-		return err
-	})
-	if err != nil {
-		return PermissionSet{}, err
-	}
-	return permissionSetFromNames(names)
+// settingsFields are the keys of the stored form; the index of each is
+// its bit in the decoder's set of keys seen.
+var settingsFields = []string{
+	"version", "member", "role", "revision", "grant", "deny",
+	"instances", "only_assigned_chats", "only_created_deals", "pipelines",
 }
 
-// access reads "all" or an array of IDs; duplicates and null IDs are
-// rejected by Settings.Validate.
-func (d *jsonDecoder) access(what string) (Access, error) {
-	t, err := d.token(what)
-	if err != nil {
-		return Access{}, err
+// settings reads the settings object into t and returns the set of
+// fields seen (bit i for settingsFields[i]).
+func (d *jsonDecoder) settings(t *Settings) (seen uint32, err error) {
+	if err := d.expect("settings", '{', "an object"); err != nil {
+		return 0, err
 	}
-	if t == any("all") {
-		return Access{}, nil
-	}
-	if t != any(json.Delim('[')) {
-		return Access{}, d.wrong(what, t, `"all" or an array of ids`)
-	}
-	a := Access{Specific: true, IDs: []ID{}}
-	for d.dec.More() {
-		id, err := d.id(what)
+	for d.more() {
+		i, key, err := d.key("settings", settingsFields, &seen)
 		if err != nil {
-			return Access{}, err
+			return 0, err
 		}
-		a.IDs = append(a.IDs, id)
+		switch i {
+		case 0:
+			var version uint64
+			version, err = d.uint("settings version")
+			if err == nil && version != SettingsVersion {
+				err = fmt.Errorf("teamperm: settings version %d: want %d: %w", version, SettingsVersion, ErrInvalidSettings)
+			}
+		case 1:
+			t.Member, err = d.id("settings member")
+		case 2:
+			var name []byte
+			if name, err = d.text("settings role"); err == nil {
+				t.Role, err = roleFromName(name)
+			}
+		case 3:
+			t.Revision, err = d.uint("settings revision")
+		case 4:
+			t.Grants, err = d.permissions("settings grant")
+		case 5:
+			t.Denies, err = d.permissions("settings deny")
+		case 6:
+			t.Instances, err = d.access("settings instances")
+		case 7:
+			t.OnlyAssignedChats, err = d.bool("settings only_assigned_chats")
+		case 8:
+			t.OnlyCreatedDeals, err = d.bool("settings only_created_deals")
+		case 9:
+			t.Pipelines, err = d.access("settings pipelines")
+		default:
+			return 0, d.unknownField("settings", key)
+		}
+		if err != nil {
+			if !errors.Is(err, ErrInvalidSettings) {
+				// A bad permission, role or ID: say where, and make every
+				// decoding error an ErrInvalidSettings too.
+				err = fmt.Errorf("%w (settings field %q: %w)", err, settingsFields[i], ErrInvalidSettings)
+			}
+			return 0, err
+		}
 	}
-	if _, err := d.token(what); err != nil { // ']'
-		return Access{}, err
+	return seen, d.close("settings")
+}
+
+// roleFromName is ParseRole for the decoder's text.
+func roleFromName(b []byte) (Role, error) {
+	for i := 1; i < len(roleNames); i++ {
+		if string(b) == roleNames[i] {
+			return Role(i), nil
+		}
 	}
-	return a, nil
+	return ParseRole(string(b))
 }

@@ -18,17 +18,21 @@ import (
 // Visible admits, in SQLite. The benchmarks only measure what these tests
 // cover, and each one checks its own answer once more before timing.
 
-// peer is one engine under test, behind the decisions the tests compare.
-type peer struct {
-	name    string
-	allowed func(m int, p teamperm.Permission) (bool, error)
-	outcome func(m int, p teamperm.Permission, c Conversation) (teamperm.Outcome, error)
+// namedEngine is one engine under test.
+type namedEngine struct {
+	name string
+	Engine
 }
 
-func peers(t testing.TB, pop *Population) []peer {
+// engines returns every engine loaded with pop: teamperm, Casbin (plain
+// and cached), cedar-go and OPA.
+func engines(t testing.TB, pop *Population) []namedEngine {
 	t.Helper()
-	ctx := context.Background()
-	cb, err := NewCasbin(pop)
+	cb, err := NewCasbin(pop, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := NewCasbin(pop, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,32 +40,36 @@ func peers(t testing.TB, pop *Population) []peer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op, err := NewOPA(ctx, pop)
+	op, err := NewOPA(context.Background(), pop)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []peer{
-		{
-			name:    "casbin",
-			allowed: func(m int, p teamperm.Permission) (bool, error) { return cb.Allowed(cb.PermissionRequest(m, p)) },
-			outcome: func(m int, p teamperm.Permission, c Conversation) (teamperm.Outcome, error) {
-				return cb.Outcome(cb.RecordRequest(m, p, c))
-			},
-		},
-		{
-			name:    "cedar",
-			allowed: func(m int, p teamperm.Permission) (bool, error) { return cd.Allowed(cd.PermissionRequest(m, p)), nil },
-			outcome: func(m int, p teamperm.Permission, c Conversation) (teamperm.Outcome, error) {
-				return cd.Outcome(cd.RecordRequest(m, p, c))
-			},
-		},
-		{
-			name:    "opa",
-			allowed: func(m int, p teamperm.Permission) (bool, error) { return op.Allowed(ctx, op.PermissionInput(m, p)) },
-			outcome: func(m int, p teamperm.Permission, c Conversation) (teamperm.Outcome, error) {
-				return op.Outcome(ctx, op.RecordInput(m, p, c))
-			},
-		},
+	return []namedEngine{
+		{"teamperm", NewTeamperm(pop)},
+		{"casbin", cb},
+		{"casbin-cached", cc},
+		{"cedar", cd},
+		{"opa", op},
+	}
+}
+
+// request is the Request of member m doing p, on conv unless it is nil.
+func request(pop *Population, m int, p teamperm.Permission, conv *Conversation) Request {
+	mem := &pop.Members[m]
+	return Request{Org: key(pop.Orgs[mem.Org].ID), Member: key(mem.ID()), Permission: p.String(), Record: conv}
+}
+
+// agree fails t unless every engine decides r as want.
+func agree(t *testing.T, label string, es []namedEngine, r Request, want teamperm.Outcome) {
+	t.Helper()
+	for _, e := range es {
+		if got, err := e.Decide(r); err != nil || got != want {
+			rec := "no record"
+			if r.Record != nil {
+				rec = fmt.Sprintf("%+v", *r.Record)
+			}
+			t.Errorf("%s: %s: member %s %s on %s = %v, %v; want %v", e.name, label, r.Member, r.Permission, rec, got, err, want)
+		}
 	}
 }
 
@@ -200,50 +208,29 @@ func TestHandPicked(t *testing.T) {
 		{"free ignores deny", "free", teamperm.ChatSend, colleague("free", 202), allow},
 		{"starter ignores empty instance set", "starter", teamperm.ChatSend, own("starter", 0), allow},
 	}
-	check := func(t *testing.T, name string, m int, p teamperm.Permission, conv Conversation, want teamperm.Outcome, e peer) {
-		t.Helper()
-		var got teamperm.Outcome
-		var err error
-		if conv == none {
-			var ok bool
-			ok, err = e.allowed(m, p)
-			got = teamperm.OutcomeForbidden
-			if ok {
-				got = teamperm.OutcomeAllow
-			}
-		} else {
-			got, err = e.outcome(m, p, conv)
-		}
-		if err != nil || got != want {
-			t.Errorf("%s: %s: %s %s on %+v = %v, %v; want %v", e.name, name, pop.Members[m].Settings.Member, p, conv, got, err, want)
-		}
-	}
-	all := append([]peer{teampermPeer(pop)}, peers(t, pop)...)
+	oracle := NewOracle(pop)
+	all := engines(t, pop)
 	for _, tt := range tests {
-		for _, e := range all {
-			check(t, tt.name, handPickedNames[tt.member], tt.p, tt.conv, tt.want, e)
+		var conv *Conversation
+		if tt.conv != none {
+			conv = &tt.conv
 		}
+		r := request(pop, handPickedNames[tt.member], tt.p, conv)
+		agree(t, tt.name, append(all, namedEngine{"oracle", oracle}), r, tt.want)
 	}
 	// Every member, permission and conversation around the member.
-	tp := all[0]
 	for m := range pop.Members {
 		for p := range teamperm.Permissions() {
-			ok, _ := tp.allowed(m, p)
-			want := teamperm.OutcomeForbidden
-			if ok {
-				want = teamperm.OutcomeAllow
-			}
-			for _, e := range all[1:] {
-				check(t, "exhaustive", m, p, none, want, e)
-			}
+			r := request(pop, m, p, nil)
+			want, _ := oracle.Decide(r)
+			agree(t, "exhaustive", all, r, want)
 			if (underRace || testing.Short()) && !recordPermissions.Has(p) {
 				continue
 			}
 			for _, c := range conversationsFor(pop, m) {
-				want, _ := tp.outcome(m, p, c)
-				for _, e := range all[1:] {
-					check(t, "exhaustive", m, p, c, want, e)
-				}
+				r.Record = &c
+				want, _ := oracle.Decide(r)
+				agree(t, "exhaustive", all, r, want)
 			}
 		}
 	}
@@ -255,31 +242,18 @@ func TestHandPicked(t *testing.T) {
 var recordPermissions = teamperm.PermissionSetOf(teamperm.ChatView, teamperm.ChatSend, teamperm.ChatAssign,
 	teamperm.ContactExport, teamperm.ContactDelete, teamperm.CampaignManage)
 
-// teampermPeer is teamperm behind the same functions as the peers.
-func teampermPeer(pop *Population) peer {
-	return peer{
-		name: "teamperm",
-		allowed: func(m int, p teamperm.Permission) (bool, error) {
-			return pop.Members[m].Compiled.Evaluate(p).Allowed(), nil
-		},
-		outcome: func(m int, p teamperm.Permission, c Conversation) (teamperm.Outcome, error) {
-			return pop.Members[m].Compiled.EvaluateRecord(p, c.Record()).Outcome(), nil
-		},
-	}
-}
-
 func TestRandom(t *testing.T) {
 	t.Parallel()
 	pop := benchPopulation(t)
-	n := 3000
+	n := 4096
 	if underRace || testing.Short() {
 		n = 1000
 	}
-	cases := pop.RandomCases(n, 7)
-	tp := teampermPeer(pop)
+	oracle := NewOracle(pop)
 	seen := map[teamperm.Outcome]int{}
-	for _, c := range cases {
-		o, _ := tp.outcome(c.Member, c.Permission, c.Conversation)
+	records := pop.RandomRequests(n, 7, true)
+	for _, r := range records {
+		o, _ := oracle.Decide(r)
 		seen[o]++
 	}
 	// The random cases must exercise every outcome, or they prove little.
@@ -288,23 +262,17 @@ func TestRandom(t *testing.T) {
 			t.Errorf("only %d of %d random record checks are %v", seen[o], n, o)
 		}
 	}
-	for _, e := range peers(t, pop) {
+	for _, e := range engines(t, pop) {
 		fails := 0
-		for _, c := range cases {
-			want, _ := tp.allowed(c.Member, c.Permission)
-			got, err := e.allowed(c.Member, c.Permission)
-			if err != nil || got != want {
-				t.Errorf("%s: member %v %s: allowed %v, %v; teamperm %v", e.name, pop.Members[c.Member].Settings.Member, c.Permission, got, err, want)
-				fails++
-			}
-			wantO, _ := tp.outcome(c.Member, c.Permission, c.Conversation)
-			gotO, err := e.outcome(c.Member, c.Permission, c.Conversation)
-			if err != nil || gotO != wantO {
-				t.Errorf("%s: member %v %s on %+v: %v, %v; teamperm %v", e.name, pop.Members[c.Member].Settings.Member, c.Permission, c.Conversation, gotO, err, wantO)
-				fails++
-			}
-			if fails > 10 {
-				t.Fatalf("%s: too many disagreements", e.name)
+		for _, rs := range [][]Request{pop.RandomRequests(n, 7, false), records} {
+			for _, r := range rs {
+				want, _ := oracle.Decide(r)
+				if got, err := e.Decide(r); err != nil || got != want {
+					t.Errorf("%s: %+v: %v, %v; oracle %v", e.name, r, got, err, want)
+					if fails++; fails > 10 {
+						t.Fatalf("%s: too many disagreements", e.name)
+					}
+				}
 			}
 		}
 	}

@@ -9,28 +9,26 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cedar-policy/cedar-go"
-	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/teamperm/teamperm"
 )
 
-// The benchmarks of the cases, each engine on the same inputs:
+// The benchmarks. Every engine decides the same Requests through the same
+// method (Engine.Decide), from strings to the outcome, with the member
+// looked up inside the timed call; the requests are drawn at random from
+// the population (4,096 of them, walked in order), never one hot pair; and
+// every engine's answers to all of them are compared with the Oracle
+// before it is timed.
 //
-//  1. BenchmarkCheck/case=1-role-defaults: a permission check for a member
-//     with the role defaults;
-//  2. BenchmarkCheck/case=2-three-overrides: the same for a member with
-//     three overrides (two grants, one deny);
-//  3. BenchmarkCheck/case=3-conversation: a conversation check for that
-//     member, restricted to three instances and to assigned chats;
-//  4. BenchmarkCheck/case=4-population: random (member, permission) pairs
-//     over 1,000 members in 10 organisations;
-//  5. BenchmarkRowFilter: the member's row filter for conversations;
-//  6. BenchmarkCompileEvaluate: a request that compiles the member from
-//     its stored settings and checks once.
-//
-// Every engine is loaded with the same population, every request is built
-// before the timed loop, and every benchmark checks its answer against
-// teamperm's before timing.
+//   - BenchmarkDecide/check=permission: may this member do this (no
+//     record)?
+//   - BenchmarkDecide/check=conversation: may this member do this on this
+//     conversation: allowed, forbidden or not found?
+//   - BenchmarkRowFilter: a member's row filter for conversations.
+//   - BenchmarkFromStoredSettings: a request that starts from the member's
+//     stored settings (no compiled member kept).
+//   - BenchmarkScaleMembers, BenchmarkScaleInstances, BenchmarkMemberMemory:
+//     how teamperm grows with members and allowed IDs.
+//   - BenchmarkSQLite1M (sqlite_test.go): a scoped query on a million rows.
 
 // Members of the benchmark population with fixed settings, in the Pro
 // organisation pop.Orgs[0] (ID 1, instances 101..105).
@@ -45,9 +43,6 @@ var (
 		Instances:         teamperm.Only(teamperm.IntID(101), teamperm.IntID(102), teamperm.IntID(103)),
 		OnlyAssignedChats: true,
 	}
-	// overridesConversation is assigned to the overrides member, on the
-	// last of its instances.
-	overridesConversation = Conversation{Org: 1, Instance: 103, Assignee: 2}
 )
 
 // benchPopulation is the population of the benchmarks: 1,000 members in
@@ -69,14 +64,20 @@ func benchPopulation(t testing.TB) *Population {
 	return pop
 }
 
+// numRequests is how many random requests each benchmark walks: a power of
+// two.
+const numRequests = 4096
+
 // fixture is what the benchmarks share: built once per process.
 type fixture struct {
-	pop                 *Population
-	defaults, overrides int // indexes into pop.Members
-	pairs               []Case
-	casbin              *Casbin
-	cedar               *Cedar
-	opa                 *OPA
+	pop         *Population
+	overrides   int // index of the overrides member in pop.Members
+	oracle      *Oracle
+	engines     []namedEngine
+	permissions []Request // random permission checks
+	records     []Request // random conversation checks
+	cedar       *Cedar
+	opa         *OPA
 }
 
 var (
@@ -88,18 +89,18 @@ func getFixture(b *testing.B) *fixture {
 	b.Helper()
 	fixtureOnce.Do(func() {
 		pop := benchPopulation(b)
-		f := &fixture{pop: pop, defaults: len(pop.Members) - 2, overrides: len(pop.Members) - 1}
-		f.pairs = pop.RandomCases(4096, 9)
-		var err error
-		if f.casbin, err = NewCasbin(pop); err != nil {
-			b.Fatal(err)
+		f := &fixture{pop: pop, overrides: len(pop.Members) - 1, oracle: NewOracle(pop)}
+		f.engines = engines(b, pop)
+		for _, e := range f.engines {
+			switch e := e.Engine.(type) {
+			case *Cedar:
+				f.cedar = e
+			case *OPA:
+				f.opa = e
+			}
 		}
-		if f.cedar, err = NewCedar(pop); err != nil {
-			b.Fatal(err)
-		}
-		if f.opa, err = NewOPA(context.Background(), pop); err != nil {
-			b.Fatal(err)
-		}
+		f.permissions = pop.RandomRequests(numRequests, 9, false)
+		f.records = pop.RandomRequests(numRequests, 9, true)
 		theFixture = f
 	})
 	if theFixture == nil {
@@ -108,185 +109,46 @@ func getFixture(b *testing.B) *fixture {
 	return theFixture
 }
 
-// checkAllowed fails b unless got is teamperm's decision for member m and
-// permission p.
-func (f *fixture) checkAllowed(b *testing.B, name string, m int, p teamperm.Permission, got bool, err error) {
+// verify fails b unless e decides every request as the oracle does.
+func verify(b *testing.B, o Engine, name string, e Engine, reqs []Request) {
 	b.Helper()
-	want := f.pop.Members[m].Compiled.Evaluate(p).Allowed()
-	if err != nil || got != want {
-		b.Fatalf("%s: member %d %s: %v, %v; teamperm %v", name, m, p, got, err, want)
+	for _, r := range reqs {
+		want, _ := o.Decide(r)
+		if got, err := e.Decide(r); err != nil || got != want {
+			b.Fatalf("%s: %+v: %v, %v; oracle %v", name, r, got, err, want)
+		}
 	}
 }
 
-func (f *fixture) checkOutcome(b *testing.B, name string, m int, p teamperm.Permission, c Conversation, got teamperm.Outcome, err error) {
+// decideLoop times e deciding reqs in turn.
+func decideLoop(b *testing.B, e Engine, reqs []Request) {
 	b.Helper()
-	want := f.pop.Members[m].Compiled.EvaluateRecord(p, c.Record()).Outcome()
-	if err != nil || got != want {
-		b.Fatalf("%s: member %d %s on %+v: %v, %v; teamperm %v", name, m, p, c, got, err, want)
-	}
+	mask := len(reqs) - 1
+	i := 0
+	b.ReportAllocs()
+	cpuLoop(b, func() {
+		_, _ = e.Decide(reqs[i&mask])
+		i++
+	})
 }
 
-func BenchmarkCheck(b *testing.B) {
+// BenchmarkDecide: 4,096 random requests over the 1,000 members of 10
+// organisations, each engine through Decide. casbin-cached is Casbin's
+// SyncedCachedEnforcer: the check before timing has put every request in
+// its cache, so it answers from the cache.
+func BenchmarkDecide(b *testing.B) {
 	f := getFixture(b)
-	ctx := context.Background()
-	for _, c := range []struct {
-		name   string
-		member int
-		p      teamperm.Permission
-	}{
-		{"case=1-role-defaults", f.defaults, teamperm.ContactExport},
-		{"case=2-three-overrides", f.overrides, teamperm.ContactExport},
-	} {
-		b.Run(c.name+"/engine=teamperm", func(b *testing.B) {
-			m := f.pop.Members[c.member].Compiled
-			d := m.Evaluate(c.p)
-			f.checkAllowed(b, "teamperm", c.member, c.p, d.Allowed(), nil)
-			b.ReportAllocs()
-			for b.Loop() {
-				_ = m.Evaluate(c.p)
-			}
-		})
-		b.Run(c.name+"/engine=casbin", func(b *testing.B) {
-			req := f.casbin.PermissionRequest(c.member, c.p)
-			ok, err := f.casbin.Allowed(req)
-			f.checkAllowed(b, "casbin", c.member, c.p, ok, err)
-			b.ReportAllocs()
-			for b.Loop() {
-				_, _ = f.casbin.Allowed(req)
-			}
-		})
-		b.Run(c.name+"/engine=cedar", func(b *testing.B) {
-			req := f.cedar.PermissionRequest(c.member, c.p)
-			f.checkAllowed(b, "cedar", c.member, c.p, f.cedar.Allowed(req), nil)
-			b.ReportAllocs()
-			for b.Loop() {
-				_ = f.cedar.Allowed(req)
-			}
-		})
-		b.Run(c.name+"/engine=opa", func(b *testing.B) {
-			in := f.opa.PermissionInput(c.member, c.p)
-			ok, err := f.opa.Allowed(ctx, in)
-			f.checkAllowed(b, "opa", c.member, c.p, ok, err)
-			b.ReportAllocs()
-			for b.Loop() {
-				_, _ = f.opa.Allowed(ctx, in)
-			}
-		})
+	for _, check := range []struct {
+		name string
+		reqs []Request
+	}{{"permission", f.permissions}, {"conversation", f.records}} {
+		for _, e := range f.engines {
+			b.Run("check="+check.name+"/engine="+e.name, func(b *testing.B) {
+				verify(b, f.oracle, e.name, e, check.reqs)
+				decideLoop(b, e, check.reqs)
+			})
+		}
 	}
-
-	// Case 3: a conversation check: instance restriction, only assigned.
-	{
-		name, m, p, conv := "case=3-conversation", f.overrides, teamperm.ChatAssign, overridesConversation
-		if got := f.pop.Members[m].Compiled.EvaluateRecord(p, conv.Record()).Outcome(); got != teamperm.OutcomeAllow {
-			b.Fatalf("case 3 is %v, want allow", got)
-		}
-		b.Run(name+"/engine=teamperm", func(b *testing.B) {
-			member, r := f.pop.Members[m].Compiled, conv.Record()
-			d := member.EvaluateRecord(p, r)
-			f.checkOutcome(b, "teamperm", m, p, conv, d.Outcome(), nil)
-			b.ReportAllocs()
-			for b.Loop() {
-				_ = member.EvaluateRecord(p, r)
-			}
-		})
-		b.Run(name+"/engine=casbin", func(b *testing.B) {
-			req := f.casbin.RecordRequest(m, p, conv)
-			o, err := f.casbin.Outcome(req)
-			f.checkOutcome(b, "casbin", m, p, conv, o, err)
-			b.ReportAllocs()
-			for b.Loop() {
-				_, _ = f.casbin.Outcome(req)
-			}
-		})
-		b.Run(name+"/engine=cedar", func(b *testing.B) {
-			req := f.cedar.RecordRequest(m, p, conv)
-			o, err := f.cedar.Outcome(req)
-			f.checkOutcome(b, "cedar", m, p, conv, o, err)
-			b.ReportAllocs()
-			for b.Loop() {
-				_, _ = f.cedar.Outcome(req)
-			}
-		})
-		b.Run(name+"/engine=opa", func(b *testing.B) {
-			in := f.opa.RecordInput(m, p, conv)
-			o, err := f.opa.Outcome(ctx, in)
-			f.checkOutcome(b, "opa", m, p, conv, o, err)
-			b.ReportAllocs()
-			for b.Loop() {
-				_, _ = f.opa.Outcome(ctx, in)
-			}
-		})
-	}
-
-	// Case 4: random (member, permission) pairs over the population. The
-	// requests are built first; the loop walks them in order.
-	const verified = 512 // pairs checked against teamperm before timing
-	mask := len(f.pairs) - 1
-	b.Run("case=4-population/engine=teamperm", func(b *testing.B) {
-		type req struct {
-			m *teamperm.Member
-			p teamperm.Permission
-		}
-		reqs := make([]req, len(f.pairs))
-		for i, c := range f.pairs {
-			reqs[i] = req{f.pop.Members[c.Member].Compiled, c.Permission}
-			f.checkAllowed(b, "teamperm", c.Member, c.Permission, reqs[i].m.Evaluate(c.Permission).Allowed(), nil)
-		}
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			r := &reqs[i&mask]
-			_ = r.m.Evaluate(r.p)
-			i++
-		}
-	})
-	b.Run("case=4-population/engine=casbin", func(b *testing.B) {
-		reqs := make([]CasbinRequest, len(f.pairs))
-		for i, c := range f.pairs {
-			reqs[i] = f.casbin.PermissionRequest(c.Member, c.Permission)
-			if i < verified {
-				ok, err := f.casbin.Allowed(reqs[i])
-				f.checkAllowed(b, "casbin", c.Member, c.Permission, ok, err)
-			}
-		}
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			_, _ = f.casbin.Allowed(reqs[i&mask])
-			i++
-		}
-	})
-	b.Run("case=4-population/engine=cedar", func(b *testing.B) {
-		reqs := make([]cedar.Request, len(f.pairs))
-		for i, c := range f.pairs {
-			reqs[i] = f.cedar.PermissionRequest(c.Member, c.Permission)
-			if i < verified {
-				f.checkAllowed(b, "cedar", c.Member, c.Permission, f.cedar.Allowed(reqs[i]), nil)
-			}
-		}
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			_ = f.cedar.Allowed(reqs[i&mask])
-			i++
-		}
-	})
-	b.Run("case=4-population/engine=opa", func(b *testing.B) {
-		reqs := make([]ast.Value, len(f.pairs))
-		for i, c := range f.pairs {
-			reqs[i] = f.opa.PermissionInput(c.Member, c.Permission)
-			if i < verified {
-				ok, err := f.opa.Allowed(ctx, reqs[i])
-				f.checkAllowed(b, "opa", c.Member, c.Permission, ok, err)
-			}
-		}
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			_, _ = f.opa.Allowed(ctx, reqs[i&mask])
-			i++
-		}
-	})
 }
 
 // verifyFilter fails b unless the row filter where (with args) selects
@@ -338,9 +200,9 @@ func BenchmarkRowFilter(b *testing.B) {
 		}
 		verifyFilter(b, f.pop, m, string(buf), true, args...)
 		b.ReportAllocs()
-		for b.Loop() {
+		cpuLoop(b, func() {
 			buf, args, _ = member.Scope(teamperm.KindConversation).AppendSQL(buf[:0], args[:0], teamperm.SQLite, conversationsMapping)
-		}
+		})
 	})
 	b.Run("engine=teamperm-compile", func(b *testing.B) {
 		// The member compiled on this request: its scope is not cached yet.
@@ -356,10 +218,10 @@ func BenchmarkRowFilter(b *testing.B) {
 		}
 		verifyFilter(b, f.pop, m, string(buf), true, args...)
 		b.ReportAllocs()
-		for b.Loop() {
+		cpuLoop(b, func() {
 			member, _ = teamperm.Compile(org, s)
 			buf, args, _ = member.Scope(teamperm.KindConversation).AppendSQL(buf[:0], args[:0], teamperm.SQLite, conversationsMapping)
-		}
+		})
 	})
 	b.Run("engine=cedar-partial", func(b *testing.B) {
 		permits, forbids, err := f.cedar.PartialConversations(m)
@@ -367,9 +229,9 @@ func BenchmarkRowFilter(b *testing.B) {
 			b.Fatalf("%d permits, %d forbids, %v", len(permits), len(forbids), err)
 		}
 		b.ReportAllocs()
-		for b.Loop() {
+		cpuLoop(b, func() {
 			_, _, _ = f.cedar.PartialConversations(m)
-		}
+		})
 	})
 	b.Run("engine=cedar-partial-sql", func(b *testing.B) {
 		buf, args := make([]byte, 0, 512), make([]any, 0, 16)
@@ -379,9 +241,9 @@ func BenchmarkRowFilter(b *testing.B) {
 		}
 		verifyFilter(b, f.pop, m, string(buf), true, args...)
 		b.ReportAllocs()
-		for b.Loop() {
+		cpuLoop(b, func() {
 			buf, args, _ = f.cedar.ConversationFilter(m, buf[:0], args[:0])
-		}
+		})
 	})
 	in := f.opa.MemberInput(m)
 	b.Run("engine=opa-partial", func(b *testing.B) {
@@ -390,9 +252,9 @@ func BenchmarkRowFilter(b *testing.B) {
 			b.Fatalf("%v, %v", pq, err)
 		}
 		b.ReportAllocs()
-		for b.Loop() {
+		cpuLoop(b, func() {
 			_, _ = f.opa.PartialConversations(ctx, in)
-		}
+		})
 	})
 	b.Run("engine=opa-compile-sql", func(b *testing.B) {
 		where, ok, err := f.opa.ConversationFilter(ctx, in)
@@ -401,74 +263,86 @@ func BenchmarkRowFilter(b *testing.B) {
 		}
 		verifyFilter(b, f.pop, m, where, ok)
 		b.ReportAllocs()
-		for b.Loop() {
+		cpuLoop(b, func() {
 			_, _, _ = f.opa.ConversationFilter(ctx, in)
-		}
+		})
 	})
 }
 
-// BenchmarkCompileEvaluate is a request that starts from the member's
-// stored settings, for the role-defaults and the three-overrides member:
-// teamperm compiles them (from the Settings value the host loaded, or from
-// their stored JSON) and evaluates once; cedar-go builds the member's
-// entities and authorizes once, as a host that keeps no per-member state
-// would.
-func BenchmarkCompileEvaluate(b *testing.B) {
+// BenchmarkFromStoredSettings is a request that starts from the member's
+// stored settings, for a host that keeps no compiled members: the
+// random conversation checks of BenchmarkDecide. teamperm-json decodes the
+// member's stored JSON (Settings.UnmarshalJSON), compiles it and
+// evaluates; teamperm-settings starts from the decoded Settings value;
+// cedar builds the member's entities from the Settings value
+// (CedarEntities) and authorizes, as a host without per-member state would.
+func BenchmarkFromStoredSettings(b *testing.B) {
 	f := getFixture(b)
-	p := teamperm.ContactExport
-	for _, c := range []struct {
+	type stored struct {
+		org      teamperm.Organization
+		orgIndex int
+		settings teamperm.Settings
+		json     []byte
+	}
+	members := map[string]*stored{}
+	for i := range f.pop.Members {
+		m := &f.pop.Members[i]
+		j, err := m.Settings.MarshalJSON()
+		if err != nil {
+			b.Fatal(err)
+		}
+		members[key(m.ID())] = &stored{f.pop.Orgs[m.Org].Organization(), m.Org, m.Settings, j}
+	}
+	engines := []struct {
 		name   string
-		member int
+		decide EngineFunc
 	}{
-		{"member=role-defaults", f.defaults},
-		{"member=three-overrides", f.overrides},
-	} {
-		m := c.member
-		org, s := f.pop.Orgs[f.pop.Members[m].Org], f.pop.Members[m].Settings
-		b.Run(c.name+"/engine=teamperm", func(b *testing.B) {
-			member, err := teamperm.Compile(org.Organization(), s)
+		{"teamperm-json", func(r Request) (teamperm.Outcome, error) {
+			st := members[r.Member]
+			var s teamperm.Settings
+			if err := s.UnmarshalJSON(st.json); err != nil {
+				return teamperm.OutcomeNotFound, err
+			}
+			m, err := teamperm.Compile(st.org, s)
 			if err != nil {
-				b.Fatal(err)
+				return teamperm.OutcomeNotFound, err
 			}
-			f.checkAllowed(b, "teamperm", m, p, member.Evaluate(p).Allowed(), nil)
-			b.ReportAllocs()
-			for b.Loop() {
-				member, _ = teamperm.Compile(org.Organization(), s)
-				_ = member.Evaluate(p)
-			}
-		})
-		b.Run(c.name+"/engine=teamperm-json", func(b *testing.B) {
-			stored, err := s.MarshalJSON()
+			p, err := teamperm.ParsePermission(r.Permission)
 			if err != nil {
-				b.Fatal(err)
+				return teamperm.OutcomeNotFound, err
 			}
-			load := func() *teamperm.Member {
-				var loaded teamperm.Settings
-				if err := loaded.UnmarshalJSON(stored); err != nil {
-					b.Fatal(err)
-				}
-				member, err := teamperm.Compile(org.Organization(), loaded)
-				if err != nil {
-					b.Fatal(err)
-				}
-				return member
+			return m.EvaluateRecord(p, r.Record.Record()).Outcome(), nil
+		}},
+		{"teamperm-settings", func(r Request) (teamperm.Outcome, error) {
+			st := members[r.Member]
+			m, err := teamperm.Compile(st.org, st.settings)
+			if err != nil {
+				return teamperm.OutcomeNotFound, err
 			}
-			f.checkAllowed(b, "teamperm-json", m, p, load().Evaluate(p).Allowed(), nil)
-			b.ReportAllocs()
-			for b.Loop() {
-				_ = load().Evaluate(p)
+			p, err := teamperm.ParsePermission(r.Permission)
+			if err != nil {
+				return teamperm.OutcomeNotFound, err
 			}
-		})
-		b.Run(c.name+"/engine=cedar", func(b *testing.B) {
-			req := f.cedar.PermissionRequest(m, p)
-			f.checkAllowed(b, "cedar", m, p, f.cedar.AllowedWith(CedarEntities(&org, s), req), nil)
-			b.ReportAllocs()
-			for b.Loop() {
-				_ = f.cedar.AllowedWith(CedarEntities(&org, s), req)
-			}
+			return m.EvaluateRecord(p, r.Record.Record()).Outcome(), nil
+		}},
+		{"cedar", func(r Request) (teamperm.Outcome, error) {
+			st := members[r.Member]
+			return f.cedar.DecideWith(CedarEntities(&f.pop.Orgs[st.orgIndex], st.settings), r)
+		}},
+	}
+	for _, e := range engines {
+		b.Run("engine="+e.name, func(b *testing.B) {
+			verify(b, f.oracle, e.name, e.decide, f.records)
+			decideLoop(b, e.decide, f.records)
 		})
 	}
 }
+
+// EngineFunc is a function as an Engine.
+type EngineFunc func(Request) (teamperm.Outcome, error)
+
+// Decide calls f.
+func (f EngineFunc) Decide(r Request) (teamperm.Outcome, error) { return f(r) }
 
 // scalePopulations are the populations of BenchmarkScaleMembers, built
 // once.
@@ -487,70 +361,102 @@ func scalePopulation(b *testing.B, n int) *Population {
 	return pop
 }
 
-// BenchmarkScaleMembers evaluates random (member, permission) pairs over
-// populations of 10, 1,000 and 100,000 compiled members (100 members per
-// organisation). The cost of a decision must not depend on how many
-// members a host keeps compiled; what does grow is the chance that a
-// member is not in the CPU cache.
+// BenchmarkScaleMembers decides random permission checks over populations
+// of 10, 1,000 and 100,000 members (100 per organisation): teamperm and
+// cedar-go through Decide, and teamperm-member with the *Member already in
+// hand (no lookup by key: the cost of the decision alone). What grows is
+// the chance that a member is not in the CPU's caches.
 func BenchmarkScaleMembers(b *testing.B) {
 	for _, n := range []int{10, 1000, 100_000} {
-		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
-			pop := scalePopulation(b, n)
-			pairs := pop.RandomCases(1<<16, 11)
+		pop := scalePopulation(b, n)
+		oracle := NewOracle(pop)
+		reqs := pop.RandomRequests(1<<16, 11, false)
+		b.Run(fmt.Sprintf("members=%d/engine=teamperm", n), func(b *testing.B) {
+			e := NewTeamperm(pop)
+			verify(b, oracle, "teamperm", e, reqs[:numRequests])
+			decideLoop(b, e, reqs)
+		})
+		b.Run(fmt.Sprintf("members=%d/engine=teamperm-member", n), func(b *testing.B) {
 			type req struct {
 				m *teamperm.Member
 				p teamperm.Permission
 			}
-			reqs := make([]req, len(pairs))
-			for i, c := range pairs {
-				reqs[i] = req{pop.Members[c.Member].Compiled, c.Permission}
+			byKey := NewTeamperm(pop).members
+			direct := make([]req, len(reqs))
+			for i, r := range reqs {
+				direct[i].m = byKey[r.Member]
+				direct[i].p, _ = teamperm.ParsePermission(r.Permission)
 			}
-			mask := len(reqs) - 1
-			b.ReportAllocs()
+			mask := len(direct) - 1
 			i := 0
-			for b.Loop() {
-				r := &reqs[i&mask]
+			b.ReportAllocs()
+			cpuLoop(b, func() {
+				r := &direct[i&mask]
 				_ = r.m.Evaluate(r.p)
 				i++
+			})
+		})
+		b.Run(fmt.Sprintf("members=%d/engine=cedar", n), func(b *testing.B) {
+			e, err := NewCedar(pop)
+			if err != nil {
+				b.Fatal(err)
 			}
+			verify(b, oracle, "cedar", e, reqs[:numRequests])
+			decideLoop(b, e, reqs)
 		})
 	}
 }
 
+// BenchmarkScaleInstances is the conversation check (EvaluateRecord) of a
+// member allowed 1, 100 or 10,000 instances with integer and with text
+// keys, on conversations of random allowed instances.
+func BenchmarkScaleInstances(b *testing.B) {
+	org := teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.PlanPro.Features()}
+	for _, keys := range []string{"int", "string"} {
+		for _, n := range []int{1, 100, 10_000} {
+			b.Run(fmt.Sprintf("key=%s/ids=%d", keys, n), func(b *testing.B) {
+				s := overridesSettings
+				ids := make([]teamperm.ID, n)
+				for i := range ids {
+					ids[i] = teamperm.IntID(int64(1_000_000 + i))
+					if keys == "string" {
+						ids[i] = teamperm.StringID(fmt.Sprintf("instance-%07d", i))
+					}
+				}
+				s.Instances = teamperm.Only(ids...)
+				m, err := teamperm.Compile(org, s)
+				if err != nil {
+					b.Fatal(err)
+				}
+				recs := make([]teamperm.Record, numRequests)
+				for i := range recs {
+					recs[i] = teamperm.Record{Kind: teamperm.KindConversation, Organization: org.ID,
+						Instance: ids[(i*7919)%n], Assignee: s.Member}
+					if !m.EvaluateRecord(teamperm.ChatAssign, recs[i]).Allowed() {
+						b.Fatal("not allowed")
+					}
+				}
+				i := 0
+				b.ReportAllocs()
+				cpuLoop(b, func() {
+					_ = m.EvaluateRecord(teamperm.ChatAssign, recs[i&(numRequests-1)])
+					i++
+				})
+			})
+		}
+	}
+}
+
 // restrictedTo returns the overrides member's settings with n allowed
-// instances, and a conversation assigned to the member on the last of
-// them.
-func restrictedTo(n int) (teamperm.Settings, Conversation) {
+// instances.
+func restrictedTo(n int) teamperm.Settings {
 	s := overridesSettings
 	ids := make([]teamperm.ID, n)
 	for i := range ids {
 		ids[i] = teamperm.IntID(int64(1_000_000 + i))
 	}
 	s.Instances = teamperm.Only(ids...)
-	return s, Conversation{Org: 1, Instance: int64(1_000_000 + n - 1), Assignee: 2}
-}
-
-// BenchmarkScaleInstances is the conversation check of case 3 for a member
-// allowed 1, 100 or 10,000 instances, on the last of them.
-func BenchmarkScaleInstances(b *testing.B) {
-	org := teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.PlanPro.Features()}
-	for _, n := range []int{1, 100, 10_000} {
-		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
-			s, conv := restrictedTo(n)
-			m, err := teamperm.Compile(org, s)
-			if err != nil {
-				b.Fatal(err)
-			}
-			r := conv.Record()
-			if !m.EvaluateRecord(teamperm.ChatAssign, r).Allowed() {
-				b.Fatal("not allowed")
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				_ = m.EvaluateRecord(teamperm.ChatAssign, r)
-			}
-		})
-	}
+	return s
 }
 
 // BenchmarkMemberMemory compiles members; besides the allocation per
@@ -565,8 +471,8 @@ func BenchmarkMemberMemory(b *testing.B) {
 	}{
 		{"settings=role-defaults", defaultsSettings},
 		{"settings=three-overrides-3-instances", overridesSettings},
-		{"settings=100-instances", first(restrictedTo(100))},
-		{"settings=10000-instances", first(restrictedTo(10_000))},
+		{"settings=100-instances", restrictedTo(100)},
+		{"settings=10000-instances", restrictedTo(10_000)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			const n = 1000
@@ -596,8 +502,6 @@ func BenchmarkMemberMemory(b *testing.B) {
 		})
 	}
 }
-
-func first[T, U any](t T, _ U) T { return t }
 
 // heapInUse returns the live heap after a collection.
 func heapInUse() int64 {

@@ -173,33 +173,45 @@ func conversationEntity(conv Conversation) types.Entity {
 	return types.Entity{UID: conversationUID, Attributes: types.NewRecord(attrs)}
 }
 
-// PermissionRequest returns the request for member m and permission p, on
-// the member's organisation as the resource.
-func (c *Cedar) PermissionRequest(m int, p teamperm.Permission) cedar.Request {
-	mem := &c.pop.Members[m]
-	return cedar.Request{
-		Principal: memberUID(mem.ID()),
-		Action:    actionUID(p),
-		Resource:  orgUID(c.pop.Orgs[mem.Org].ID),
-		Context:   types.NewRecord(nil),
+// emptyContext is the context of every request: the policies read none.
+var emptyContext = types.NewRecord(nil)
+
+// Decide builds Cedar's request from r (the conversation as an entity
+// beside the population's) and authorizes it once. For a permission check
+// the resource is the organisation; for a record check a deny by a
+// "hidden:" policy is "not found", any other deny "forbidden": the
+// diagnostic names the policies that decided.
+func (c *Cedar) Decide(r Request) (teamperm.Outcome, error) {
+	req := cedar.Request{
+		Principal: types.NewEntityUID("Member", types.String(r.Member)),
+		Action:    types.NewEntityUID("Action", types.String(r.Permission)),
+		Context:   emptyContext,
 	}
+	if r.Record == nil {
+		req.Resource = types.NewEntityUID("Org", types.String(r.Org))
+		if d, _ := cedar.Authorize(c.policies, c.entities, req); d == cedar.Allow {
+			return teamperm.OutcomeAllow, nil
+		}
+		return teamperm.OutcomeForbidden, nil
+	}
+	req.Resource = conversationUID
+	return c.outcome(&withRecord{base: c.entities, record: conversationEntity(*r.Record)}, req)
 }
 
-// Allowed reports Cedar's decision on a PermissionRequest.
-func (c *Cedar) Allowed(req cedar.Request) bool {
-	d, _ := cedar.Authorize(c.policies, c.entities, req)
-	return d == cedar.Allow
+// DecideWith is Decide for a record check with the member's entities given
+// (CedarEntities), for a host that builds them per request from the
+// stored settings instead of keeping the population's.
+func (c *Cedar) DecideWith(entities cedar.EntityMap, r Request) (teamperm.Outcome, error) {
+	req := cedar.Request{
+		Principal: types.NewEntityUID("Member", types.String(r.Member)),
+		Action:    types.NewEntityUID("Action", types.String(r.Permission)),
+		Resource:  conversationUID,
+		Context:   emptyContext,
+	}
+	return c.outcome(&withRecord{base: entities, record: conversationEntity(*r.Record)}, req)
 }
 
-// AllowedWith is Allowed with the entities given, for a host that builds
-// them per request (CedarEntities).
-func (c *Cedar) AllowedWith(entities cedar.EntityMap, req cedar.Request) bool {
-	d, _ := cedar.Authorize(c.policies, entities, req)
-	return d == cedar.Allow
-}
-
-// withRecord is the population's entities plus the one record a request
-// is about.
+// withRecord is the entities plus the one record a request is about.
 type withRecord struct {
 	base   cedar.EntityMap
 	record types.Entity
@@ -212,31 +224,10 @@ func (w *withRecord) Get(uid types.EntityUID) (types.Entity, bool) {
 	return w.base.Get(uid)
 }
 
-// A CedarRecordRequest is a conversation check: the request and the
-// entities, the conversation included.
-type CedarRecordRequest struct {
-	Request  cedar.Request
-	Entities types.EntityGetter
-}
-
-// RecordRequest returns the request for member m doing p on conversation
-// conv.
-func (c *Cedar) RecordRequest(m int, p teamperm.Permission, conv Conversation) CedarRecordRequest {
-	return CedarRecordRequest{
-		Request: cedar.Request{
-			Principal: memberUID(c.pop.Members[m].ID()),
-			Action:    actionUID(p),
-			Resource:  conversationUID,
-			Context:   types.NewRecord(nil),
-		},
-		Entities: &withRecord{base: c.entities, record: conversationEntity(conv)},
-	}
-}
-
-// Outcome decides a RecordRequest: allowed, or denied by a "hidden:"
+// outcome authorizes a record check: allowed, or denied by a "hidden:"
 // policy (not found), or denied otherwise (forbidden).
-func (c *Cedar) Outcome(r CedarRecordRequest) (teamperm.Outcome, error) {
-	d, diag := cedar.Authorize(c.policies, r.Entities, r.Request)
+func (c *Cedar) outcome(entities types.EntityGetter, req cedar.Request) (teamperm.Outcome, error) {
+	d, diag := cedar.Authorize(c.policies, entities, req)
 	if len(diag.Errors) > 0 {
 		return teamperm.OutcomeNotFound, fmt.Errorf("cedar: %v", diag.Errors)
 	}

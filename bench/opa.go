@@ -211,17 +211,22 @@ func NewOPA(ctx context.Context, pop *Population) (*OPA, error) {
 	return o, nil
 }
 
-// PermissionInput is the input for member m and permission p.
-func (o *OPA) PermissionInput(m int, p teamperm.Permission) ast.Value {
-	return ast.NewObject(
-		ast.Item(ast.StringTerm("member"), ast.StringTerm(key(o.pop.Members[m].ID()))),
-		ast.Item(ast.StringTerm("permission"), ast.StringTerm(p.String())),
-	)
-}
-
-// RecordInput is the input for member m doing p on conversation conv; a
-// NULL key is absent.
-func (o *OPA) RecordInput(m int, p teamperm.Permission, conv Conversation) ast.Value {
+// Decide builds OPA's input from r, parsed (rego.EvalParsedInput), and
+// evaluates data.teamperm.allow for a permission check or
+// data.teamperm.outcome for a record check; a NULL key of the record is
+// absent from the input.
+func (o *OPA) Decide(r Request) (teamperm.Outcome, error) {
+	member := ast.Item(ast.StringTerm("member"), ast.StringTerm(r.Member))
+	permission := ast.Item(ast.StringTerm("permission"), ast.StringTerm(r.Permission))
+	ctx := context.Background()
+	if r.Record == nil {
+		rs, err := o.allow.Eval(ctx, rego.EvalParsedInput(ast.NewObject(member, permission)))
+		if err != nil || !rs.Allowed() {
+			return teamperm.OutcomeForbidden, err
+		}
+		return teamperm.OutcomeAllow, nil
+	}
+	conv := r.Record
 	record := ast.NewObject(ast.Item(ast.StringTerm("org"), ast.IntNumberTerm(int(conv.Org))))
 	if conv.Instance != 0 {
 		record.Insert(ast.StringTerm("instance"), ast.IntNumberTerm(int(conv.Instance)))
@@ -229,29 +234,7 @@ func (o *OPA) RecordInput(m int, p teamperm.Permission, conv Conversation) ast.V
 	if conv.Assignee != 0 {
 		record.Insert(ast.StringTerm("assignee"), ast.IntNumberTerm(int(conv.Assignee)))
 	}
-	return ast.NewObject(
-		ast.Item(ast.StringTerm("member"), ast.StringTerm(key(o.pop.Members[m].ID()))),
-		ast.Item(ast.StringTerm("permission"), ast.StringTerm(p.String())),
-		ast.Item(ast.StringTerm("record"), ast.NewTerm(record)),
-	)
-}
-
-// MemberInput is the input of a row filter for member m.
-func (o *OPA) MemberInput(m int) ast.Value {
-	return ast.NewObject(ast.Item(ast.StringTerm("member"), ast.StringTerm(key(o.pop.Members[m].ID()))))
-}
-
-// Allowed evaluates data.teamperm.allow for a PermissionInput.
-func (o *OPA) Allowed(ctx context.Context, input ast.Value) (bool, error) {
-	rs, err := o.allow.Eval(ctx, rego.EvalParsedInput(input))
-	if err != nil {
-		return false, err
-	}
-	return rs.Allowed(), nil
-}
-
-// Outcome evaluates data.teamperm.outcome for a RecordInput.
-func (o *OPA) Outcome(ctx context.Context, input ast.Value) (teamperm.Outcome, error) {
+	input := ast.NewObject(member, permission, ast.Item(ast.StringTerm("record"), ast.NewTerm(record)))
 	rs, err := o.outcome.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {
 		return teamperm.OutcomeNotFound, err
@@ -268,6 +251,11 @@ func (o *OPA) Outcome(ctx context.Context, input ast.Value) (teamperm.Outcome, e
 		return teamperm.OutcomeNotFound, nil
 	}
 	return teamperm.OutcomeNotFound, fmt.Errorf("opa: outcome: unexpected result %v", rs)
+}
+
+// MemberInput is the input of a row filter for member m.
+func (o *OPA) MemberInput(m int) ast.Value {
+	return ast.NewObject(ast.Item(ast.StringTerm("member"), ast.StringTerm(key(o.pop.Members[m].ID()))))
 }
 
 // PartialConversations partially evaluates data.teamperm.include for a
