@@ -50,6 +50,48 @@ type testBinary struct {
 	deps    map[string]bool // import paths it links
 	rapid   bool
 	timeout time.Duration
+	slow    []string // top-level tests run in a second pass, after the others
+}
+
+// firstPass returns the arguments of a mutant's first run: every test but
+// the slow ones, so that most mutants die quickly.
+func (b *testBinary) firstPass() []string {
+	if len(b.slow) == 0 {
+		return nil
+	}
+	return []string{"-test.skip=" + b.slowPattern()}
+}
+
+func (b *testBinary) slowPattern() string {
+	return "^(" + strings.Join(b.slow, "|") + ")$"
+}
+
+var passRE = regexp.MustCompile(`(?m)^--- PASS: (\S+) \((\d+\.\d+)s\)`)
+
+// slowTests names the top-level tests of a -test.v run that took, together,
+// most of its time: the longest ones, up to 60% of the total.
+func slowTests(out string, total time.Duration) []string {
+	type run struct {
+		name string
+		secs float64
+	}
+	var runs []run
+	for _, m := range passRE.FindAllStringSubmatch(out, -1) {
+		secs, _ := strconv.ParseFloat(m[2], 64)
+		runs = append(runs, run{m[1], secs})
+	}
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].secs > runs[j].secs })
+	var slow []string
+	sum := 0.0
+	for _, r := range runs {
+		if sum >= 0.6*total.Seconds() || r.secs < 0.2 {
+			break
+		}
+		sum += r.secs
+		slow = append(slow, regexp.QuoteMeta(r.name))
+	}
+	sort.Strings(slow)
+	return slow
 }
 
 func execute(c *config) error {
@@ -369,13 +411,14 @@ func runMutants(c *config, pending, all []*Mutant, schemas map[string][]byte, pk
 			return nil
 		}
 		t0 = time.Now()
-		out, status := runBinary(b, 0, 20*time.Minute, c.seed)
+		out, status := runBinary(b, 0, 20*time.Minute, c.seed, "-test.v")
 		if status != Survived {
 			return fmt.Errorf("the tests of %s fail without any mutant (%s):\n%s", b.pkg, status, tail(out, 40))
 		}
 		d := time.Since(t0)
 		b.timeout = 3*d + 20*time.Second
-		fmt.Fprintf(os.Stderr, "mutate: baseline %s passes in %s\n", b.pkg, d.Round(100*time.Millisecond))
+		b.slow = slowTests(out, d)
+		fmt.Fprintf(os.Stderr, "mutate: baseline %s passes in %s; run last: %s\n", b.pkg, d.Round(100*time.Millisecond), strings.Join(b.slow, " "))
 		return nil
 	}
 	// The root package's binary first: its build checks the schema.
@@ -402,7 +445,10 @@ func runMutants(c *config, pending, all []*Mutant, schemas map[string][]byte, pk
 			if err := ensure(b); err != nil {
 				return err
 			}
-			out, status := runBinary(b, m.ID, b.timeout, c.seed)
+			out, status := runBinary(b, m.ID, b.timeout, c.seed, b.firstPass()...)
+			if status == Survived && len(b.slow) > 0 {
+				out, status = runBinary(b, m.ID, b.timeout, c.seed, "-test.run="+b.slowPattern())
+			}
 			if status == Survived {
 				continue
 			}
@@ -461,10 +507,11 @@ func buildBinary(root, work, overlay string, i int, b *testBinary, replace map[s
 }
 
 // runBinary runs a test binary with mutant id active (0: none).
-func runBinary(b *testBinary, id int, timeout time.Duration, seed uint64) (string, string) {
+func runBinary(b *testBinary, id int, timeout time.Duration, seed uint64, extra ...string) (string, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	args := []string{"-test.count=1", "-test.failfast", "-test.timeout=" + (timeout + time.Minute).String()}
+	args = append(args, extra...)
 	if b.rapid {
 		// No fail files in the tree; little shrinking; the same random
 		// inputs in every run.

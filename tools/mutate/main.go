@@ -119,8 +119,27 @@ func run(args []string) error {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if *ci {
-		// CI has just run every test: no baselines.
-		c.seed, c.rate, c.limit, c.min, c.state, c.report, c.baseline = ciSeed, 1, ciLimit, ciMin, "", "", false
+		// CI's sample, where the command line does not say otherwise. CI
+		// has just run every test: no baselines.
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		defaults := []struct {
+			name string
+			set  func()
+		}{
+			{"seed", func() { c.seed = ciSeed }},
+			{"rate", func() { c.rate = 1 }},
+			{"limit", func() { c.limit = ciLimit }},
+			{"min", func() { c.min = ciMin }},
+			{"state", func() { c.state = "" }},
+			{"report", func() { c.report = "" }},
+			{"baseline", func() { c.baseline = false }},
+		}
+		for _, d := range defaults {
+			if !set[d.name] {
+				d.set()
+			}
+		}
 	}
 	if c.rate <= 0 || c.rate > 1 {
 		return fmt.Errorf("-rate %g: want 0 < rate <= 1", c.rate)
