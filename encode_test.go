@@ -1,6 +1,8 @@
 package teamperm_test
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -252,6 +254,31 @@ func TestDialectRange(t *testing.T) {
 		}
 		if !ok && d.String() != map[bool]string{false: "none", true: "none?"}[d == teamperm.Dialect(0).QuestionMarks()] && !strings.Contains(d.String(), "Dialect(") {
 			t.Errorf("Dialect(%d).String() = %q, want it named invalid", v, d.String())
+		}
+	}
+}
+
+// TestDialectRangeElsewhere: AppendColumns and CheckRows refuse every value
+// that is not a dialect, as AppendSQL does, before touching anything (the
+// nil database is never used).
+func TestDialectRangeElsewhere(t *testing.T) {
+	m := teamperm.Mapping{Organization: teamperm.IntColumn("org_id"), Instance: teamperm.IntColumn("instance_id")}
+	table := teamperm.Table{
+		Kind: teamperm.KindContact, From: "contacts", Mapping: m, Key: "id",
+		Insert: func(context.Context, *sql.Tx, teamperm.Record) (any, error) { return nil, errors.New("not reached") },
+	}
+	for v := range 256 {
+		d := teamperm.Dialect(v)
+		valid := d.String() == "postgres" || d.String() == "sqlite" || d.String() == "mysql" ||
+			d.String() == "postgres?" || d.String() == "sqlite?" || d.String() == "mysql?"
+		cols, err := m.AppendColumns([]byte("x"), d)
+		if valid != (err == nil) || !valid && (!errors.Is(err, teamperm.ErrInvalidMapping) || string(cols) != "x") {
+			t.Errorf("AppendColumns with Dialect(%d) = %q, %v", v, cols, err)
+		}
+		if !valid {
+			if err := teamperm.CheckRows(context.Background(), nil, d, table); !errors.Is(err, teamperm.ErrInvalidMapping) {
+				t.Errorf("CheckRows with Dialect(%d): %v, want ErrInvalidMapping", v, err)
+			}
 		}
 	}
 }
