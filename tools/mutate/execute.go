@@ -192,7 +192,10 @@ func execute(c *config) error {
 	var pending []*Mutant
 	for _, m := range sample {
 		r, ok := results[m.Key]
-		if ok && r.FileHash == fileHash[m.File] && (r.Status != Survived || r.Suite == suite) {
+		// Reused: a kill while the file is unchanged; a survival while
+		// nothing changed, or, for a mutant listed as equivalent, while its
+		// file is unchanged (unless -recheck).
+		if ok && r.FileHash == fileHash[m.File] && (r.Status != Survived || r.Suite == suite || equiv[m.Key] != "" && !c.recheck) {
 			continue
 		}
 		delete(results, m.Key)

@@ -87,6 +87,7 @@ type config struct {
 	keep        bool
 	only        string
 	baseline    bool
+	recheck     bool
 	timeout     time.Duration
 }
 
@@ -109,6 +110,7 @@ func run(args []string) error {
 	fs.BoolVar(&c.fresh, "fresh", false, "ignore the state file's earlier results")
 	fs.BoolVar(&c.verbose, "v", false, "print each mutant's outcome")
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory (schema sources, overlay, binaries)")
+	fs.BoolVar(&c.recheck, "recheck", false, "run survivors listed as equivalent again after a test changed (they are run again anyway when their file changes)")
 	fs.BoolVar(&c.baseline, "baseline", true, "first run each test binary with no mutant: it must pass (its time sets the timeout)")
 	fs.DurationVar(&c.timeout, "timeout", 2*time.Minute, "time limit of one test binary run, with -baseline=false")
 	ci := fs.Bool("ci", false, fmt.Sprintf("CI's fixed sample: -seed %d -limit %d -min %g -baseline=false, no state file", ciSeed, ciLimit, ciMin))
