@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io/fs"
 	"math"
 	"os"
@@ -258,13 +257,14 @@ func sampleMutants(all []*Mutant, seed uint64, rate float64) []*Mutant {
 	return out
 }
 
+// keyHash orders mutants for sampling: SHA-256 of the seed and the key,
+// so that keys differing in one character (the ordinal at their end) land
+// far apart.
 func keyHash(seed uint64, key string) uint64 {
-	h := fnv.New64a()
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], seed)
-	h.Write(b[:])
-	h.Write([]byte(key))
-	return h.Sum64()
+	h := sha256.Sum256(append(b[:], key...))
+	return binary.LittleEndian.Uint64(h[:8])
 }
 
 // suiteHash fingerprints every file of the repository that a test run
