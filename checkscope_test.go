@@ -117,7 +117,7 @@ func (r *fakeRows) Next(dst []driver.Value) error {
 	return nil
 }
 
-func openFake(t *rapid.T, db *fakeDB) *sql.DB {
+func openFake(t interface{ Fatal(...any) }, db *fakeDB) *sql.DB {
 	fakeMu.Lock()
 	fakeSeq++
 	name := strconv.Itoa(fakeSeq)
@@ -280,4 +280,37 @@ func TestCheckScopeOnFakeRows(t *testing.T) {
 		}
 		db.scoped = faithful
 	})
+}
+
+// TestCheckScopeCapsViolations: past 50 violations CheckScope reports 50
+// and one line saying that more are not shown.
+func TestCheckScopeCapsViolations(t *testing.T) {
+	org := teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.FineGrained}
+	member, err := teamperm.Compile(org, teamperm.Settings{Member: teamperm.IntID(2), Role: teamperm.RoleMember})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := teamperm.Mapping{Organization: teamperm.IntColumn("c.org_id"), Instance: teamperm.IntColumn("c.instance_id")}
+	for _, n := range []int{49, 50, 51, 70} {
+		db := &fakeDB{cols: []string{"c.org_id", "c.instance_id"}}
+		for i := range n {
+			db.rows = append(db.rows, []any{int64(1), int64(100 + i)})
+			db.scoped = append(db.scoped, 0) // every visible row left out
+		}
+		conn := openFake(t, db)
+		err := teamperm.CheckScope(context.Background(), conn, teamperm.SQLite, "contacts c", m, member, teamperm.KindContact)
+		conn.Close()
+		var joined interface{ Unwrap() []error }
+		if !errors.As(err, &joined) {
+			t.Fatalf("%d violations: %v", n, err)
+		}
+		errs := joined.Unwrap()
+		want := min(n, 50)
+		if n > 50 {
+			want++
+		}
+		if len(errs) != want || (n > 50) != strings.Contains(errs[len(errs)-1].Error(), "more violations not shown") {
+			t.Errorf("%d violations: %d errors reported, want %d; last %v", n, len(errs), want, errs[len(errs)-1])
+		}
+	}
 }
