@@ -192,10 +192,15 @@ type hostTable struct {
 var fieldCols = []string{"org_id", "instance_id", "assignee_id", "created_by", "creator_kind", "pipeline_id"}
 
 func newHostTable(t *testing.T, db *testDB, key teamperm.KeyKind) *hostTable {
+	return newHostTableKeys(t, db, key, key)
+}
+
+// newHostTableKeys is newHostTable with organisation keys of their own kind.
+func newHostTableKeys(t *testing.T, db *testDB, orgKey, key teamperm.KeyKind) *hostTable {
 	k := db.keyType(key)
 	name := db.newTable(t, "host")
 	db.exec(t, fmt.Sprintf("CREATE TABLE %s (id BIGINT NOT NULL PRIMARY KEY, org_id %s, instance_id %s, assignee_id %s, created_by %s, creator_kind %s, pipeline_id %s, subject %s NOT NULL)",
-		name, k, k, k, k, db.textType(), k, db.textType()))
+		name, db.keyType(orgKey), k, k, k, db.textType(), k, db.textType()))
 	return &hostTable{db: db, name: name}
 }
 
@@ -305,6 +310,23 @@ func TestCheckRows(t *testing.T) {
 				m := compile(t, keyID(key, 1), teamperm.PlanPro, teamperm.Settings{Member: keyID(key, 2), Role: teamperm.RoleMember, OnlyAssignedChats: true})
 				if err := teamperm.CheckScope(ctx, db.DB, db.dialect, h.name+" h", swapped, m.Member, teamperm.KindConversation); err != nil {
 					t.Errorf("CheckScope on an empty table: %v", err)
+				}
+
+				// Organisations keyed by text, everything else by
+				// integers (or the reverse): each field's synthetic keys
+				// are of its own column's kind.
+				other := teamperm.KeyString
+				if key == teamperm.KeyString {
+					other = teamperm.KeyInt
+				}
+				mixed := newHostTableKeys(t, db, other, key)
+				mixedConv := conv
+				mixedConv.Organization = column(other, "h.org_id")
+				mixedDeal := deal
+				mixedDeal.Organization = column(other, "h.org_id")
+				for k, mm := range map[teamperm.Kind]teamperm.Mapping{teamperm.KindConversation: mixedConv, teamperm.KindDeal: mixedDeal} {
+					tbl := teamperm.Table{Kind: k, From: mixed.name + " h", Mapping: mm, Key: "h.id", Insert: mixed.insert, LegacyDeals: true}
+					check(fmt.Sprintf("%v, organisations keyed by %v", k, other), tbl, false)
 				}
 
 				if key == teamperm.KeyInt {
