@@ -90,3 +90,23 @@ func TestInvalidMemberDecisions(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorsQuoteShortInputs: a decoder's error quotes an input of up to
+// 64 bytes whole, and a longer one cut at 64 bytes with "...".
+func TestErrorsQuoteShortInputs(t *testing.T) {
+	for _, n := range []int{63, 64, 65, 100} {
+		data := []byte(`"` + strings.Repeat("a", n-3) + "\xff" + `"`)
+		var id teamperm.ID
+		err := id.UnmarshalJSON(data)
+		if !errors.Is(err, teamperm.ErrInvalidID) {
+			t.Fatalf("%d bytes: %v", n, err)
+		}
+		want := fmt.Sprintf("%q", data)
+		if n > 64 {
+			want = fmt.Sprintf("%q", string(data[:64])+"...")
+		}
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%d bytes: error %q does not quote the input as %s", n, err, want)
+		}
+	}
+}
