@@ -258,7 +258,7 @@ func TestDialectRange(t *testing.T) {
 	}
 }
 
-// TestDialectRangeElsewhere: AppendColumns and CheckRows refuse every value
+// TestDialectRangeElsewhere: AppendColumns, CheckRows and CheckSchema refuse every value
 // that is not a dialect, as AppendSQL does, before touching anything (the
 // nil database is never used).
 func TestDialectRangeElsewhere(t *testing.T) {
@@ -278,6 +278,9 @@ func TestDialectRangeElsewhere(t *testing.T) {
 		if !valid {
 			if err := teamperm.CheckRows(context.Background(), nil, d, table); !errors.Is(err, teamperm.ErrInvalidMapping) {
 				t.Errorf("CheckRows with Dialect(%d): %v, want ErrInvalidMapping", v, err)
+			}
+			if err := teamperm.CheckSchema(context.Background(), nil, d, table); !errors.Is(err, teamperm.ErrInvalidMapping) {
+				t.Errorf("CheckSchema with Dialect(%d): %v, want ErrInvalidMapping", v, err)
 			}
 		}
 	}
