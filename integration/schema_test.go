@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -338,6 +339,32 @@ func TestCheckRows(t *testing.T) {
 					h.buggy = false
 				}
 			})
+		}
+	})
+}
+
+// TestCheckSchemaEnumCreatorKind: a creator-kind column of an enum type
+// (PostgreSQL's CREATE TYPE ... AS ENUM, MySQL's ENUM(...)) holds the
+// creator kinds' text values: CheckSchema accepts it.
+func TestCheckSchemaEnumCreatorKind(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	forEachEngine(t, func(t *testing.T, db *testDB) {
+		if db.dialect == teamperm.SQLite {
+			t.Skip("SQLite has no enum types")
+		}
+		typ := "ENUM('member', 'automation')"
+		if db.dialect == teamperm.Postgres {
+			typ = fmt.Sprintf("tp%d_%d_ck", os.Getpid(), tableSeq.Add(1))
+			db.exec(t, "CREATE TYPE "+typ+" AS ENUM ('member', 'automation')")
+			t.Cleanup(func() { db.Exec("DROP TYPE IF EXISTS " + typ) })
+		}
+		name := db.newTable(t, "enum_deals")
+		db.exec(t, fmt.Sprintf("CREATE TABLE %s (id BIGINT NOT NULL PRIMARY KEY, org_id BIGINT, creator_kind %s NOT NULL)", name, typ))
+		tbl := teamperm.Table{Kind: teamperm.KindDeal, From: name + " d", Key: "d.id",
+			Mapping: teamperm.Mapping{Organization: teamperm.IntColumn("d.org_id"), CreatorKind: teamperm.Column{Name: "d.creator_kind"}}}
+		if err := teamperm.CheckSchema(ctx, db.DB, db.dialect, tbl); err != nil {
+			t.Errorf("enum creator kind %s: %v", typ, err)
 		}
 	})
 }
