@@ -368,3 +368,31 @@ func TestCheckSchemaEnumCreatorKind(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckSchemaQualifiedTable: a FROM naming its table with its schema
+// and no alias ("public.deals"), and columns qualified by the bare table
+// name: CheckSchema still finds the creator-kind column in the catalog and
+// reports it when it can be NULL.
+func TestCheckSchemaQualifiedTable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	forEachEngine(t, func(t *testing.T, db *testDB) {
+		if db.dialect != teamperm.Postgres {
+			t.Skip("the catalog lookup through a schema is PostgreSQL's")
+		}
+		for _, notNull := range []bool{false, true} {
+			name := db.newTable(t, "qualified_deals")
+			null := ""
+			if notNull {
+				null = " NOT NULL"
+			}
+			db.exec(t, fmt.Sprintf("CREATE TABLE %s (id BIGINT NOT NULL PRIMARY KEY, org_id BIGINT, creator_kind TEXT%s)", name, null))
+			tbl := teamperm.Table{Kind: teamperm.KindDeal, From: "public." + name, Key: name + ".id",
+				Mapping: teamperm.Mapping{Organization: teamperm.IntColumn(name + ".org_id"), CreatorKind: teamperm.Column{Name: name + ".creator_kind"}}}
+			err := teamperm.CheckSchema(ctx, db.DB, db.dialect, tbl)
+			if notNull != (err == nil) || err != nil && !errors.Is(err, teamperm.ErrInvalidMapping) {
+				t.Errorf("creator kind NOT NULL %v, FROM public.%s: %v", notNull, name, err)
+			}
+		}
+	})
+}
