@@ -110,3 +110,21 @@ func TestErrorsQuoteShortInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateInvalidPermission: for every role and plan, asking about
+// the zero permission or one out of range is forbidden as an invalid
+// request, owners included.
+func TestEvaluateInvalidPermission(t *testing.T) {
+	for _, plan := range []teamperm.Plan{teamperm.PlanFree, teamperm.PlanPro} {
+		org := teamperm.Organization{ID: teamperm.IntID(1), Features: plan.Features()}
+		for _, role := range []teamperm.Role{teamperm.RoleOwner, teamperm.RoleAdmin, teamperm.RoleMember} {
+			m := mustCompile(t, org, teamperm.Settings{Member: teamperm.IntID(2), Role: role, Grants: teamperm.PermissionSetOf(teamperm.ContactExport)})
+			for _, p := range []teamperm.Permission{0, 18, 31, 32, 255} {
+				d := m.Evaluate(p)
+				if d.Allowed() || d.Outcome() != teamperm.OutcomeForbidden || d.Reason() != teamperm.ReasonInvalidRequest {
+					t.Errorf("%v %v: Evaluate(%d) = %v, want forbidden as an invalid request", plan, role, p, d)
+				}
+			}
+		}
+	}
+}
