@@ -287,8 +287,11 @@ func countByte(s string, b byte) int {
 // [Mapping.Record] turns into Records: the organisation (unless
 // SingleTenant), then every other mapped field in [Field] order. Unmapped
 // fields are left out. It fails, appending nothing, for a column name that
-// is not an identifier.
+// is not an identifier or a dialect that is none of the three.
 func (m Mapping) AppendColumns(dst []byte, d Dialect) ([]byte, error) {
+	if d.base() == 0 || d.base() >= numDialects {
+		return dst, fmt.Errorf("teamperm: dialect %s: %w", d, ErrInvalidMapping)
+	}
 	cols, err := m.checkColumns()
 	if err != nil {
 		return dst, err

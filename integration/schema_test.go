@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -192,10 +193,15 @@ type hostTable struct {
 var fieldCols = []string{"org_id", "instance_id", "assignee_id", "created_by", "creator_kind", "pipeline_id"}
 
 func newHostTable(t *testing.T, db *testDB, key teamperm.KeyKind) *hostTable {
+	return newHostTableKeys(t, db, key, key)
+}
+
+// newHostTableKeys is newHostTable with organisation keys of their own kind.
+func newHostTableKeys(t *testing.T, db *testDB, orgKey, key teamperm.KeyKind) *hostTable {
 	k := db.keyType(key)
 	name := db.newTable(t, "host")
 	db.exec(t, fmt.Sprintf("CREATE TABLE %s (id BIGINT NOT NULL PRIMARY KEY, org_id %s, instance_id %s, assignee_id %s, created_by %s, creator_kind %s, pipeline_id %s, subject %s NOT NULL)",
-		name, k, k, k, k, db.textType(), k, db.textType()))
+		name, db.keyType(orgKey), k, k, k, db.textType(), k, db.textType()))
 	return &hostTable{db: db, name: name}
 }
 
@@ -307,6 +313,23 @@ func TestCheckRows(t *testing.T) {
 					t.Errorf("CheckScope on an empty table: %v", err)
 				}
 
+				// Organisations keyed by text, everything else by
+				// integers (or the reverse): each field's synthetic keys
+				// are of its own column's kind.
+				other := teamperm.KeyString
+				if key == teamperm.KeyString {
+					other = teamperm.KeyInt
+				}
+				mixed := newHostTableKeys(t, db, other, key)
+				mixedConv := conv
+				mixedConv.Organization = column(other, "h.org_id")
+				mixedDeal := deal
+				mixedDeal.Organization = column(other, "h.org_id")
+				for k, mm := range map[teamperm.Kind]teamperm.Mapping{teamperm.KindConversation: mixedConv, teamperm.KindDeal: mixedDeal} {
+					tbl := teamperm.Table{Kind: k, From: mixed.name + " h", Mapping: mm, Key: "h.id", Insert: mixed.insert, LegacyDeals: true}
+					check(fmt.Sprintf("%v, organisations keyed by %v", k, other), tbl, false)
+				}
+
 				if key == teamperm.KeyInt {
 					tbl := table(teamperm.KindDeal, deal)
 					tbl.Record = h.record
@@ -316,6 +339,60 @@ func TestCheckRows(t *testing.T) {
 					h.buggy = false
 				}
 			})
+		}
+	})
+}
+
+// TestCheckSchemaEnumCreatorKind: a creator-kind column of an enum type
+// (PostgreSQL's CREATE TYPE ... AS ENUM, MySQL's ENUM(...)) holds the
+// creator kinds' text values: CheckSchema accepts it.
+func TestCheckSchemaEnumCreatorKind(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	forEachEngine(t, func(t *testing.T, db *testDB) {
+		if db.dialect == teamperm.SQLite {
+			t.Skip("SQLite has no enum types")
+		}
+		typ := "ENUM('member', 'automation')"
+		if db.dialect == teamperm.Postgres {
+			typ = fmt.Sprintf("tp%d_%d_ck", os.Getpid(), tableSeq.Add(1))
+			db.exec(t, "CREATE TYPE "+typ+" AS ENUM ('member', 'automation')")
+			t.Cleanup(func() { db.Exec("DROP TYPE IF EXISTS " + typ) })
+		}
+		name := db.newTable(t, "enum_deals")
+		db.exec(t, fmt.Sprintf("CREATE TABLE %s (id BIGINT NOT NULL PRIMARY KEY, org_id BIGINT, creator_kind %s NOT NULL)", name, typ))
+		tbl := teamperm.Table{Kind: teamperm.KindDeal, From: name + " d", Key: "d.id",
+			Mapping: teamperm.Mapping{Organization: teamperm.IntColumn("d.org_id"), CreatorKind: teamperm.Column{Name: "d.creator_kind"}}}
+		if err := teamperm.CheckSchema(ctx, db.DB, db.dialect, tbl); err != nil {
+			t.Errorf("enum creator kind %s: %v", typ, err)
+		}
+	})
+}
+
+// TestCheckSchemaQualifiedTable: a FROM naming its table with its schema
+// and no alias ("public.deals"), and columns qualified by the bare table
+// name: CheckSchema still finds the creator-kind column in the catalog and
+// reports it when it can be NULL.
+func TestCheckSchemaQualifiedTable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	forEachEngine(t, func(t *testing.T, db *testDB) {
+		if db.dialect != teamperm.Postgres {
+			t.Skip("the catalog lookup through a schema is PostgreSQL's")
+		}
+		for _, notNull := range []bool{false, true} {
+			name := db.newTable(t, "qualified_deals")
+			null := ""
+			if notNull {
+				null = " NOT NULL"
+			}
+			db.exec(t, fmt.Sprintf("CREATE TABLE %s (id BIGINT NOT NULL PRIMARY KEY, org_id BIGINT, creator_kind TEXT%s)", name, null))
+			tbl := teamperm.Table{Kind: teamperm.KindDeal, From: "public." + name, Key: name + ".id",
+				Mapping: teamperm.Mapping{Organization: teamperm.IntColumn(name + ".org_id"), CreatorKind: teamperm.Column{Name: name + ".creator_kind"}}}
+			err := teamperm.CheckSchema(ctx, db.DB, db.dialect, tbl)
+			if notNull != (err == nil) || err != nil && !errors.Is(err, teamperm.ErrInvalidMapping) {
+				t.Errorf("creator kind NOT NULL %v, FROM public.%s: %v", notNull, name, err)
+			}
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -144,6 +145,11 @@ func TestSingleTenantMapping(t *testing.T) {
 				got = db.queryInts(t, q, args...)
 				if want := matchRIDs(s, own); !slices.Equal(got, want) {
 					t.Fatalf("single tenant: SQL %v, Match %v", got, want)
+				}
+				// CheckScope reads the rows of a single-tenant table as
+				// the member's organisation's.
+				if err := teamperm.CheckScope(context.Background(), db.DB, db.dialect, tenant, single, m.Member, teamperm.KindConversation); err != nil {
+					t.Errorf("CheckScope on the tenant's own table: %v", err)
 				}
 
 				both := single

@@ -1,0 +1,3 @@
+module github.com/teamperm/teamperm/tools/mutate
+
+go 1.24
