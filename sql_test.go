@@ -542,3 +542,29 @@ func BenchmarkAppendSQLLargeSet(b *testing.B) {
 		}
 	}
 }
+
+// TestAppendSQLMixedKeysOfAMember: a member's set of keys of several kinds
+// (as Access allows) renders on no column of one kind: the error names a
+// key of the other kind, for short and long sets, whose kinds the renderer
+// learns once.
+func TestAppendSQLMixedKeysOfAMember(t *testing.T) {
+	org := teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.FineGrained}
+	for _, n := range []int{2, 40} {
+		for _, at := range []int{0, n / 2, n - 1} {
+			ids := make([]teamperm.ID, n)
+			for i := range ids {
+				ids[i] = teamperm.IntID(int64(100 + i))
+			}
+			ids[at] = teamperm.StringID("odd-one")
+			m := mustCompile(t, org, teamperm.Settings{Member: teamperm.IntID(42), Role: teamperm.RoleMember, Instances: teamperm.Only(ids...)})
+			for _, d := range []teamperm.Dialect{teamperm.Postgres, teamperm.SQLite, teamperm.MySQL} {
+				for range 2 { // the second time from what the scope learnt
+					_, _, err := m.Scope(teamperm.KindContact).AppendSQL(nil, nil, d, largeMapping(false))
+					if !errors.Is(err, teamperm.ErrInvalidMapping) || !strings.Contains(err.Error(), `"odd-one"`) {
+						t.Fatalf("%d keys, odd one at %d, %v: %v", n, at, d, err)
+					}
+				}
+			}
+		}
+	}
+}
