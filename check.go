@@ -136,9 +136,7 @@ func queryLink(ctx context.Context, db Querier, d Dialect, l InstanceLink) (map[
 	r.b = append(r.b, ", "...)
 	r.ident(linkAlias + "." + l.Instance.Name)
 	r.b = append(r.b, " FROM "...)
-	r.ident(l.Table)
-	r.b = append(r.b, " AS "...)
-	r.ident(linkAlias)
+	r.linkTable(l.Table)
 	rows, err := db.QueryContext(ctx, string(r.b))
 	if err != nil {
 		return nil, fmt.Errorf("teamperm: CheckScope: %s: %w", r.b, err)
@@ -222,9 +220,7 @@ func queryRecords(ctx context.Context, db Querier, query string, args []any, col
 
 // setField stores the scanned value v of column c in rec.
 func setField(rec *Record, c checkColumn, v any, m *Mapping) error {
-	if b, ok := v.([]byte); ok {
-		v = string(b)
-	}
+	v = asText(v)
 	if c.field == FieldCreatorKind {
 		rec.CreatorKind = CreatorKind(255) // none of the mapped values
 		if v == nil {

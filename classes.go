@@ -1,6 +1,9 @@
 package teamperm
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+)
 
 // recordClasses returns one record of every class of records that the
 // members ms can tell apart, for the brute-force questions of [Impact] and
@@ -32,11 +35,11 @@ func recordClasses(org ID, ms ...*Member) []Record {
 	}
 	people := []ID{{}} // NULL, then each member, then someone else
 	for _, m := range live {
-		if !containsID(people, m.id) {
+		if !slices.ContainsFunc(people, m.id.eq) {
 			people = append(people, m.id)
 		}
 	}
-	people = append(people, freshID("member", func(id ID) bool { return containsID(people, id) }))
+	people = append(people, freshID("member", func(id ID) bool { return slices.ContainsFunc(people, id.eq) }))
 	insts := idClasses(live, func(m *Member) (*idSet, []ID) { return &m.inst, m.inst.list() })
 	pipes := idClasses(live, func(m *Member) (*idSet, []ID) { return &m.pipe, m.pipe.list() })
 	other := freshID("organization", org.eq)
@@ -116,15 +119,6 @@ func freshID(what string, taken func(ID) bool) ID {
 			return id
 		}
 	}
-}
-
-func containsID(ids []ID, id ID) bool {
-	for _, x := range ids {
-		if x.eq(id) {
-			return true
-		}
-	}
-	return false
 }
 
 // sees reports whether m can see r; false for an invalid member.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -131,13 +132,13 @@ func apply(s *Settings, e Edit) error {
 		}
 		s.Grants, s.Denies = s.Grants.Without(e.Permission), s.Denies.Without(e.Permission)
 	case SetInstances:
-		s.Instances = Access{Specific: e.Access.Specific, IDs: cloneIDs(e.Access.IDs)}
+		s.Instances = Access{Specific: e.Access.Specific, IDs: slices.Clone(e.Access.IDs)}
 	case SetOnlyAssignedChats:
 		s.OnlyAssignedChats = e.On
 	case SetOnlyCreatedDeals:
 		s.OnlyCreatedDeals = e.On
 	case SetPipelines:
-		s.Pipelines = Access{Specific: e.Access.Specific, IDs: cloneIDs(e.Access.IDs)}
+		s.Pipelines = Access{Specific: e.Access.Specific, IDs: slices.Clone(e.Access.IDs)}
 	default:
 		return fmt.Errorf("teamperm: unknown edit %T: %w", e, ErrInvalidSettings)
 	}
@@ -322,17 +323,9 @@ func sentinels(err error) []error {
 
 // clone returns s with its own copies of the ID slices.
 func (s Settings) clone() Settings {
-	s.Instances.IDs = cloneIDs(s.Instances.IDs)
-	s.Pipelines.IDs = cloneIDs(s.Pipelines.IDs)
+	s.Instances.IDs = slices.Clone(s.Instances.IDs)
+	s.Pipelines.IDs = slices.Clone(s.Pipelines.IDs)
 	return s
-}
-
-// cloneIDs is slices.Clone, keeping nil and empty apart.
-func cloneIDs(ids []ID) []ID {
-	if ids == nil {
-		return nil
-	}
-	return append([]ID{}, ids...)
 }
 
 // cloneEdits copies edits, with their own copies of the ID slices.
@@ -341,10 +334,10 @@ func cloneEdits(edits []Edit) []Edit {
 	for i, e := range edits {
 		switch e := e.(type) {
 		case SetInstances:
-			e.Access.IDs = cloneIDs(e.Access.IDs)
+			e.Access.IDs = slices.Clone(e.Access.IDs)
 			out[i] = e
 		case SetPipelines:
-			e.Access.IDs = cloneIDs(e.Access.IDs)
+			e.Access.IDs = slices.Clone(e.Access.IDs)
 			out[i] = e
 		default:
 			out[i] = e

@@ -2,6 +2,7 @@ package teamperm
 
 import (
 	"iter"
+	"slices"
 )
 
 // A Scope says which records of one kind a member may see: the rows a list
@@ -150,7 +151,7 @@ func cloneFilter(f Filter) Filter {
 	case Eq:
 		return Eq{Field: f.Field, Value: f.Value}
 	case In:
-		return In{Field: f.Field, Values: cloneIDs(f.Values)}
+		return In{Field: f.Field, Values: slices.Clone(f.Values)}
 	}
 	return f
 }

@@ -291,9 +291,7 @@ func (r *renderer) onColumns(node string, f Field, cond func(Column) error) erro
 			r.b = append(r.b, " IN (SELECT "...)
 			r.keyExpr(linkAlias+"."+link.Record.Name, exact)
 			r.b = append(r.b, " FROM "...)
-			r.ident(link.Table)
-			r.b = append(r.b, " AS "...)
-			r.ident(linkAlias)
+			r.linkTable(link.Table)
 			r.b = append(r.b, " WHERE "...)
 			if err := cond(linkCol); err != nil {
 				return err
@@ -302,20 +300,15 @@ func (r *renderer) onColumns(node string, f Field, cond func(Column) error) erro
 		}
 		r.b = append(r.b, ')')
 	} else {
+		// Integer keys as they are; text keys (SQLite only here) both
+		// under the BINARY collation.
+		text := link.Key.Key != KeyInt
 		r.b = append(r.b, "EXISTS (SELECT 1 FROM "...)
-		r.ident(link.Table)
-		r.b = append(r.b, " AS "...)
-		r.ident(linkAlias)
+		r.linkTable(link.Table)
 		r.b = append(r.b, " WHERE "...)
-		if link.Key.Key == KeyInt {
-			r.ident(linkAlias + "." + link.Record.Name)
-			r.b = append(r.b, " = "...)
-			r.ident(link.Key.Name)
-		} else { // SQLite: both sides under the BINARY collation
-			r.exact(linkAlias + "." + link.Record.Name)
-			r.b = append(r.b, " = "...)
-			r.exact(link.Key.Name)
-		}
+		r.keyExpr(linkAlias+"."+link.Record.Name, text)
+		r.b = append(r.b, " = "...)
+		r.keyExpr(link.Key.Name, text)
 		r.b = append(r.b, " AND "...)
 		if err := cond(linkCol); err != nil {
 			return err
@@ -339,18 +332,7 @@ func (r *renderer) onColumns(node string, f Field, cond func(Column) error) erro
 func (r *renderer) compare(c Column, v any) {
 	if _, text := v.(string); text {
 		switch r.d.base() {
-		case MySQL:
-			r.b = append(r.b, '(')
-			r.ident(c.Name)
-			r.b = append(r.b, " = "...)
-			r.arg(v)
-			r.b = append(r.b, " AND CAST("...)
-			r.ident(c.Name)
-			r.b = append(r.b, " AS BINARY) = "...)
-			r.arg(v)
-			r.b = append(r.b, ')')
-			return
-		case Postgres:
+		case MySQL, Postgres:
 			r.b = append(r.b, '(')
 			r.ident(c.Name)
 			r.b = append(r.b, " = "...)
@@ -371,6 +353,13 @@ func (r *renderer) compare(c Column, v any) {
 	r.ident(c.Name)
 	r.b = append(r.b, " = "...)
 	r.arg(v)
+}
+
+// linkTable writes a link table with its alias: table AS teamperm_link.
+func (r *renderer) linkTable(table string) {
+	r.ident(table)
+	r.b = append(r.b, " AS "...)
+	r.ident(linkAlias)
 }
 
 // keyExpr writes the column as it is, or as [renderer.exact] writes it.
