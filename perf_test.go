@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/teamperm/teamperm"
+	"github.com/teamperm/teamperm/internal/cputime"
 )
 
 // This file holds the guards on the hot paths: no allocation, no data
@@ -107,11 +108,11 @@ func TestConcurrentEvaluate(t *testing.T) {
 func BenchmarkHas(b *testing.B) {
 	m := mustCompile(b, benchOrg, teamperm.Settings{Member: benchMe, Role: teamperm.RoleMember})
 	b.ReportAllocs()
-	start := processCPU()
+	start := cputime.Process()
 	for b.Loop() {
 		_ = m.Has(teamperm.ContactExport)
 	}
-	reportCPU(b, start)
+	cputime.Report(b, start)
 }
 
 func BenchmarkEvaluate(b *testing.B) {
@@ -125,11 +126,11 @@ func BenchmarkEvaluate(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			m := mustCompile(b, benchOrg, c.s)
 			b.ReportAllocs()
-			start := processCPU()
+			start := cputime.Process()
 			for b.Loop() {
 				_ = m.Evaluate(teamperm.ContactExport)
 			}
-			reportCPU(b, start)
+			cputime.Report(b, start)
 		})
 	}
 }
@@ -146,11 +147,11 @@ func BenchmarkEvaluateRecord(b *testing.B) {
 				b.Fatal("benchmark record is not allowed")
 			}
 			b.ReportAllocs()
-			start := processCPU()
+			start := cputime.Process()
 			for b.Loop() {
 				_ = m.EvaluateRecord(teamperm.ChatAssign, r)
 			}
-			reportCPU(b, start)
+			cputime.Report(b, start)
 		})
 	}
 }
@@ -165,7 +166,7 @@ func BenchmarkCompile(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
-			cpuLoop(b, func() {
+			cputime.Loop(b, func() {
 				if _, err := teamperm.Compile(benchOrg, c.s); err != nil {
 					b.Fatal(err)
 				}
@@ -197,7 +198,7 @@ func BenchmarkCompileGrowth(b *testing.B) {
 				s := restrictedSettings(0)
 				s.Instances = teamperm.Only(growthIDs(key, n)...)
 				b.ReportAllocs()
-				cpuLoop(b, func() {
+				cputime.Loop(b, func() {
 					if _, err := teamperm.Compile(benchOrg, s); err != nil {
 						b.Fatal(err)
 					}
@@ -229,7 +230,7 @@ func BenchmarkAppendSQLGrowth(b *testing.B) {
 					sc := m.Scope(teamperm.KindConversation)
 					buf, args := make([]byte, 0, 256), make([]any, 0, 16)
 					b.ReportAllocs()
-					cpuLoop(b, func() {
+					cputime.Loop(b, func() {
 						var err error
 						if buf, args, err = sc.AppendSQL(buf[:0], args[:0], d, mapping); err != nil {
 							b.Fatal(err)
@@ -270,7 +271,7 @@ func BenchmarkSettingsUnmarshalJSON(b *testing.B) {
 	}
 	b.Run("decoder=teamperm", func(b *testing.B) {
 		b.ReportAllocs()
-		cpuLoop(b, func() {
+		cputime.Loop(b, func() {
 			var s teamperm.Settings
 			if err := s.UnmarshalJSON(data); err != nil {
 				b.Fatal(err)
@@ -279,7 +280,7 @@ func BenchmarkSettingsUnmarshalJSON(b *testing.B) {
 	})
 	b.Run("decoder=previous-strict", func(b *testing.B) {
 		b.ReportAllocs()
-		cpuLoop(b, func() {
+		cputime.Loop(b, func() {
 			if _, err := teamperm.OracleUnmarshalSettings(data); err != nil {
 				b.Fatal(err)
 			}
@@ -287,7 +288,7 @@ func BenchmarkSettingsUnmarshalJSON(b *testing.B) {
 	})
 	b.Run("decoder=encoding-json-struct", func(b *testing.B) {
 		b.ReportAllocs()
-		cpuLoop(b, func() {
+		cputime.Loop(b, func() {
 			var s plainSettings
 			if err := json.Unmarshal(data, &s); err != nil {
 				b.Fatal(err)
@@ -305,7 +306,7 @@ func BenchmarkDecodeCompileEvaluate(b *testing.B) {
 	}
 	r := conversationOn(3)
 	b.ReportAllocs()
-	cpuLoop(b, func() {
+	cputime.Loop(b, func() {
 		var s teamperm.Settings
 		if err := s.UnmarshalJSON(data); err != nil {
 			b.Fatal(err)
@@ -324,11 +325,11 @@ func BenchmarkDecodeCompileEvaluate(b *testing.B) {
 func BenchmarkScope(b *testing.B) {
 	m := mustCompile(b, benchOrg, restrictedSettings(10))
 	b.ReportAllocs()
-	start := processCPU()
+	start := cputime.Process()
 	for b.Loop() {
 		_ = m.Scope(teamperm.KindConversation)
 	}
-	reportCPU(b, start)
+	cputime.Report(b, start)
 }
 
 // BenchmarkScopeSQL renders a typical predicate: the organisation, ten
@@ -345,14 +346,14 @@ func BenchmarkScopeSQL(b *testing.B) {
 			buf := make([]byte, 0, 256)
 			args := make([]any, 0, 16)
 			b.ReportAllocs()
-			start := processCPU()
+			start := cputime.Process()
 			for b.Loop() {
 				var err error
 				if buf, args, err = m.Scope(teamperm.KindConversation).AppendSQL(buf[:0], args[:0], d, mapping); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, start)
+			cputime.Report(b, start)
 		})
 	}
 }
@@ -477,13 +478,13 @@ func BenchmarkHostileIDs(b *testing.B) {
 		s := teamperm.Settings{Member: benchMe, Role: teamperm.RoleMember, Instances: teamperm.Only(ids...)}
 		b.Run("compile/"+c.name, func(b *testing.B) {
 			b.ReportAllocs()
-			start := processCPU()
+			start := cputime.Process()
 			for b.Loop() {
 				if _, err := teamperm.Compile(benchOrg, s); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, start)
+			cputime.Report(b, start)
 		})
 		b.Run("visible/"+c.name, func(b *testing.B) {
 			m := mustCompile(b, benchOrg, s)
@@ -492,7 +493,7 @@ func BenchmarkHostileIDs(b *testing.B) {
 				recs[i] = teamperm.Record{Kind: teamperm.KindContact, Organization: benchOrg.ID, Instance: ids[(i*4099)%n]}
 			}
 			b.ReportAllocs()
-			start := processCPU()
+			start := cputime.Process()
 			i := 0
 			for b.Loop() {
 				if !m.Visible(recs[i&63]).Allowed() {
@@ -500,7 +501,7 @@ func BenchmarkHostileIDs(b *testing.B) {
 				}
 				i++
 			}
-			reportCPU(b, start)
+			cputime.Report(b, start)
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/teamperm/teamperm"
+	"github.com/teamperm/teamperm/internal/cputime"
 )
 
 // The benchmarks. Every engine decides the same Requests through the same
@@ -126,7 +127,7 @@ func decideLoop(b *testing.B, e Engine, reqs []Request) {
 	mask := len(reqs) - 1
 	i := 0
 	b.ReportAllocs()
-	cpuLoop(b, func() {
+	cputime.Loop(b, func() {
 		_, _ = e.Decide(reqs[i&mask])
 		i++
 	})
@@ -200,7 +201,7 @@ func BenchmarkRowFilter(b *testing.B) {
 		}
 		verifyFilter(b, f.pop, m, string(buf), true, args...)
 		b.ReportAllocs()
-		cpuLoop(b, func() {
+		cputime.Loop(b, func() {
 			buf, args, _ = member.Scope(teamperm.KindConversation).AppendSQL(buf[:0], args[:0], teamperm.SQLite, conversationsMapping)
 		})
 	})
@@ -218,7 +219,7 @@ func BenchmarkRowFilter(b *testing.B) {
 		}
 		verifyFilter(b, f.pop, m, string(buf), true, args...)
 		b.ReportAllocs()
-		cpuLoop(b, func() {
+		cputime.Loop(b, func() {
 			member, _ = teamperm.Compile(org, s)
 			buf, args, _ = member.Scope(teamperm.KindConversation).AppendSQL(buf[:0], args[:0], teamperm.SQLite, conversationsMapping)
 		})
@@ -229,7 +230,7 @@ func BenchmarkRowFilter(b *testing.B) {
 			b.Fatalf("%d permits, %d forbids, %v", len(permits), len(forbids), err)
 		}
 		b.ReportAllocs()
-		cpuLoop(b, func() {
+		cputime.Loop(b, func() {
 			_, _, _ = f.cedar.PartialConversations(m)
 		})
 	})
@@ -241,7 +242,7 @@ func BenchmarkRowFilter(b *testing.B) {
 		}
 		verifyFilter(b, f.pop, m, string(buf), true, args...)
 		b.ReportAllocs()
-		cpuLoop(b, func() {
+		cputime.Loop(b, func() {
 			buf, args, _ = f.cedar.ConversationFilter(m, buf[:0], args[:0])
 		})
 	})
@@ -252,7 +253,7 @@ func BenchmarkRowFilter(b *testing.B) {
 			b.Fatalf("%v, %v", pq, err)
 		}
 		b.ReportAllocs()
-		cpuLoop(b, func() {
+		cputime.Loop(b, func() {
 			_, _ = f.opa.PartialConversations(ctx, in)
 		})
 	})
@@ -263,7 +264,7 @@ func BenchmarkRowFilter(b *testing.B) {
 		}
 		verifyFilter(b, f.pop, m, where, ok)
 		b.ReportAllocs()
-		cpuLoop(b, func() {
+		cputime.Loop(b, func() {
 			_, _, _ = f.opa.ConversationFilter(ctx, in)
 		})
 	})
@@ -390,7 +391,7 @@ func BenchmarkScaleMembers(b *testing.B) {
 			mask := len(direct) - 1
 			i := 0
 			b.ReportAllocs()
-			cpuLoop(b, func() {
+			cputime.Loop(b, func() {
 				r := &direct[i&mask]
 				_ = r.m.Evaluate(r.p)
 				i++
@@ -438,7 +439,7 @@ func BenchmarkScaleInstances(b *testing.B) {
 				}
 				i := 0
 				b.ReportAllocs()
-				cpuLoop(b, func() {
+				cputime.Loop(b, func() {
 					_ = m.EvaluateRecord(teamperm.ChatAssign, recs[i&(numRequests-1)])
 					i++
 				})
