@@ -175,8 +175,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusBadRequest, teamperm.CodeInvalidJSON, err.Error())
 		return
 	}
-	if strings.TrimSpace(in.Body) == "" || utf8.RuneCountInString(in.Body) > 4096 {
-		problem(w, http.StatusBadRequest, codeInvalidBody, "body: want 1 to 4096 characters")
+	if !checkBody(w, in.Body) {
 		return
 	}
 	msg, err := s.store.AddMessage(r.Context(), Message{Conversation: c.ID, Author: ref(a.ID), Body: in.Body, SentAt: s.now().UTC().Truncate(time.Second)})
@@ -430,4 +429,14 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, v any, err error
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// checkBody answers 400 unless body is a message's text: 1 to 4,096
+// characters, not only spaces. Sending and incoming messages share it.
+func checkBody(w http.ResponseWriter, body string) bool {
+	if strings.TrimSpace(body) == "" || utf8.RuneCountInString(body) > 4096 {
+		problem(w, http.StatusBadRequest, codeInvalidBody, "body: want 1 to 4096 characters")
+		return false
+	}
+	return true
 }

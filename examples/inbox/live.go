@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/teamperm/teamperm"
 )
@@ -322,8 +321,7 @@ func (s *Server) incoming(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusBadRequest, teamperm.CodeInvalidJSON, err.Error())
 		return
 	}
-	if strings.TrimSpace(in.Body) == "" || utf8.RuneCountInString(in.Body) > 4096 {
-		problem(w, http.StatusBadRequest, codeInvalidBody, "body: want 1 to 4096 characters")
+	if !checkBody(w, in.Body) {
 		return
 	}
 	c, err := s.store.Conversation(r.Context(), in.Conversation)
