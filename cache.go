@@ -570,7 +570,12 @@ func (c *Cache) InvalidateMember(org, member ID) {
 		delete(c.flights, ref)
 	}
 	if e := c.entryLocked(ref); e != nil {
+		o := c.orgs[org]
 		c.removeLocked(e)
+		// Keep the newest state of the organisation known, even without a
+		// member left: a lagging loader must not roll it back. Only
+		// InvalidateOrganization and InvalidateAll forget it.
+		c.orgs[org] = o
 	}
 }
 

@@ -818,3 +818,30 @@ func TestCheckLoader(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheInvalidateMemberKeepsTheNewestState: after InvalidateMember of
+// an organisation's last cached member, a loader that lags behind (a
+// replica still before a plan change) cannot roll the organisation back:
+// the cache refuses the older state (found by an attack on the cache).
+func TestCacheInvalidateMemberKeepsTheNewestState(t *testing.T) {
+	rev := uint64(5)
+	c := teamperm.NewCache(teamperm.LoaderFunc(func(ctx context.Context, org, member teamperm.ID) (teamperm.Organization, teamperm.Settings, error) {
+		return teamperm.Organization{ID: org, Features: teamperm.FineGrained, Revision: rev}, teamperm.Settings{Member: member, Role: teamperm.RoleMember}, nil
+	}), 16)
+	ctx := context.Background()
+	org := teamperm.IntID(1)
+	if m, err := c.Member(ctx, org, teamperm.IntID(2)); err != nil || m.Org().Revision != 5 {
+		t.Fatalf("first load: %v, %v", m.Org(), err)
+	}
+	rev = 3 // the loader now lags
+	c.InvalidateMember(org, teamperm.IntID(2))
+	for _, member := range []teamperm.ID{teamperm.IntID(2), teamperm.IntID(3)} {
+		if m, err := c.Member(ctx, org, member); err == nil && m.Org().Revision < 5 {
+			t.Errorf("member %v served at organisation revision %d after revision 5 was known", member, m.Org().Revision)
+		}
+	}
+	c.InvalidateOrganization(org) // forgets the state: the older one is taken again
+	if m, err := c.Member(ctx, org, teamperm.IntID(2)); err != nil || m.Org().Revision != 3 {
+		t.Errorf("after InvalidateOrganization: %v, %v", m.Org(), err)
+	}
+}
