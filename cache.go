@@ -73,10 +73,13 @@ func (m *Member) satisfies(min Revisions) bool {
 // metrics. Every count is cumulative since [NewCache]; Entries is the
 // number of members held now.
 type CacheStats struct {
-	// Hits are lookups answered from memory.
+	// Hits are lookups answered from memory, counted only while
+	// [Cache.CountHits] is on (it is off in a new cache): 0 otherwise.
 	Hits uint64
 	// Misses are lookups that were not: nothing cached for the member, or
-	// older than the revisions the request asked for.
+	// older than the revisions the request asked for. They are always
+	// counted; a host that counts its own requests has the hit ratio
+	// without [Cache.CountHits].
 	Misses uint64
 	// Shared are misses that waited for a load another request had
 	// started for the same member instead of loading again.
@@ -133,13 +136,14 @@ type Cache struct {
 
 	table atomic.Pointer[cacheTable] // readers' index; writers hold mu
 
-	hits   [cacheStripes]paddedCounter
-	misses atomic.Uint64
-	shared atomic.Uint64
-	loads  atomic.Uint64
-	comps  atomic.Uint64
-	evicts atomic.Uint64
-	invals atomic.Uint64
+	countHits atomic.Bool
+	hits      [cacheStripes]paddedCounter
+	misses    atomic.Uint64
+	shared    atomic.Uint64
+	loads     atomic.Uint64
+	comps     atomic.Uint64
+	evicts    atomic.Uint64
+	invals    atomic.Uint64
 
 	mu      sync.Mutex
 	orgs    map[ID]*cacheOrg     // what is cached, per organisation
@@ -254,9 +258,17 @@ func (c *Cache) hashText(org, member ID) uint64 {
 	return h * c.intKey[1]
 }
 
-// lookup returns the cached member for (org, member), or nil. It takes no
-// lock and does not allocate.
-func (c *Cache) lookup(org, member ID) *Member {
+// Member returns the compiled member with ID member of organisation org:
+// from memory if it is cached, else loaded with the cache's [Loader] and
+// compiled. It is [Cache.MemberAtLeast] with no bound.
+//
+// On error it returns nil (which denies everything) and the error: an
+// invalid organisation or member ID ([ErrInvalidID]), the loader's error,
+// or the compile error of the stored settings.
+func (c *Cache) Member(ctx context.Context, org, member ID) (*Member, error) {
+	// The lookup is written out here rather than in a function of its own:
+	// the call would cost a third of the lookup. It takes no lock and does
+	// not allocate.
 	var h uint64
 	if len(org.s)|len(member.s) == 0 { // c.hash, inlined
 		h = (uint64(org.n)*c.intKey[0] ^ uint64(member.n)) * c.intKey[1]
@@ -268,33 +280,22 @@ func (c *Cache) lookup(org, member ID) *Member {
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		e := t.slots[i].Load()
 		if e == nil {
-			return nil
+			break
 		}
 		if e.hash != h || !e.ref.member.eq(member) || !e.ref.org.eq(org) {
 			continue // another member, or a tombstone (hash 0, zero IDs)
 		}
 		s := e.state.Load()
 		if s&entryDead != 0 {
-			return nil
+			break
 		}
 		if s&entryRef == 0 {
 			e.state.Or(entryRef)
 		}
-		c.hits[h%cacheStripes].n.Add(1)
-		return e.m
-	}
-}
-
-// Member returns the compiled member with ID member of organisation org:
-// from memory if it is cached, else loaded with the cache's [Loader] and
-// compiled. It is [Cache.MemberAtLeast] with no bound.
-//
-// On error it returns nil (which denies everything) and the error: an
-// invalid organisation or member ID ([ErrInvalidID]), the loader's error,
-// or the compile error of the stored settings.
-func (c *Cache) Member(ctx context.Context, org, member ID) (*Member, error) {
-	if m := c.lookup(org, member); m != nil {
-		return m, nil
+		if c.countHits.Load() {
+			c.hits[h%cacheStripes].n.Add(1)
+		}
+		return e.m, nil
 	}
 	return c.load(ctx, org, member, Revisions{})
 }
@@ -312,11 +313,21 @@ func (c *Cache) Member(ctx context.Context, org, member ID) (*Member, error) {
 // of the member it changed, or the organisation's new revision after a
 // plan change): that client never sees its change undone, on any replica.
 func (c *Cache) MemberAtLeast(ctx context.Context, org, member ID, min Revisions) (*Member, error) {
-	if m := c.lookup(org, member); m != nil && m.satisfies(min) {
-		return m, nil
+	m, err := c.Member(ctx, org, member)
+	if err != nil || m.satisfies(min) {
+		return m, err
 	}
 	return c.load(ctx, org, member, min)
 }
+
+// CountHits turns the counting of hits ([CacheStats.Hits]) on or off; a
+// new cache does not count them. Counting costs an atomic addition per
+// hit, which is most of the cost of a lookup (BENCHMARKS.md: about 4 ns,
+// and more when many cores hit the cache at once); every other counter
+// is on the slow path and always counted. Like the caches Go services
+// commonly use (ristretto's Metrics option), it is off unless asked for.
+// It is safe to call at any time, from any goroutine.
+func (c *Cache) CountHits(on bool) { c.countHits.Store(on) }
 
 // errOlder is the internal result of a load that returned an older state
 // than the cache already holds: the request loads again.

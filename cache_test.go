@@ -161,9 +161,18 @@ func TestCacheHitMissCompile(t *testing.T) {
 		t.Error("the grant of contact.export does not apply")
 	}
 	mustMember(t, c, cacheOrg, bob)
-	want := teamperm.CacheStats{Hits: 1, Misses: 2, Loads: 2, Compiles: 2, Entries: 2}
+	want := teamperm.CacheStats{Hits: 0, Misses: 2, Loads: 2, Compiles: 2, Entries: 2}
 	if diff := cmp.Diff(want, c.Stats()); diff != "" {
-		t.Errorf("Stats (-want +got):\n%s", diff)
+		t.Errorf("Stats before CountHits(true) (-want +got):\n%s", diff)
+	}
+	c.CountHits(true)
+	mustMember(t, c, cacheOrg, alice)
+	mustMember(t, c, cacheOrg, bob)
+	c.CountHits(false)
+	mustMember(t, c, cacheOrg, bob)
+	want = teamperm.CacheStats{Hits: 2, Misses: 2, Loads: 2, Compiles: 2, Entries: 2}
+	if diff := cmp.Diff(want, c.Stats()); diff != "" {
+		t.Errorf("Stats after two counted hits and one not (-want +got):\n%s", diff)
 	}
 }
 
@@ -666,6 +675,44 @@ func BenchmarkCacheMember(b *testing.B) {
 	}
 	me := teamperm.IntID(42)
 	b.Run("lookup", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = c.Member(ctx, org, me)
+		}
+	})
+	b.Run("lookup-random", func(b *testing.B) {
+		// Random members of the 10,000, not one hot pair; the IDs are
+		// drawn before the timer starts.
+		rng := rand.New(rand.NewPCG(1, 2))
+		ids := make([]teamperm.ID, 4096)
+		for i := range ids {
+			ids[i] = teamperm.IntID(int64(1 + rng.IntN(n)))
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			_, _ = c.Member(ctx, org, ids[i&4095])
+			i++
+		}
+	})
+	b.Run("Evaluate-random", func(b *testing.B) {
+		// Evaluate on the same random members, looked up before the timer
+		// starts: what lookup-random compares with.
+		rng := rand.New(rand.NewPCG(1, 2))
+		ms := make([]*teamperm.Member, 4096)
+		for i := range ms {
+			ms[i] = mustMember(b, c, org, teamperm.IntID(int64(1+rng.IntN(n))))
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			_ = ms[i&4095].Evaluate(teamperm.ContactExport)
+			i++
+		}
+	})
+	b.Run("lookup-counting-hits", func(b *testing.B) {
+		c.CountHits(true)
+		defer c.CountHits(false)
 		b.ReportAllocs()
 		for b.Loop() {
 			_, _ = c.Member(ctx, org, me)

@@ -30,6 +30,7 @@ func ExampleCache() {
 	})
 
 	cache := teamperm.NewCache(loader, 10_000)
+	cache.CountHits(true) // for the hit count printed below; off by default
 	ctx := context.Background()
 	for range 3 { // three requests: one load and compile, two hits
 		m, err := cache.Member(ctx, teamperm.IntID(1), teamperm.IntID(7))
