@@ -11,7 +11,10 @@
 // editing the same member never lose an update and a stale batch is
 // refused ([ErrConflict], HTTP 409); it appends the change to the log in
 // the same transaction, so that the log always replays to the stored state
-// ([Store.Verify]). After the commit it invalidates the process's own cache
+// ([Store.Verify]). The log is append-only in the database itself:
+// triggers refuse every UPDATE and DELETE of its entries (and TRUNCATE on
+// PostgreSQL), from the store or from anything else that reaches the
+// database without the rights to drop them. After the commit it invalidates the process's own cache
 // ([Store.Subscribe]) and, on PostgreSQL, notifies every other process
 // (LISTEN/NOTIFY), whose [Listen] loop invalidates theirs.
 //
@@ -187,11 +190,10 @@ func (s *Store) sql(query string) string {
 // transaction, in the order of their file names; on PostgreSQL an
 // advisory lock keeps processes that start together from racing.
 func (s *Store) migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	names, err := s.migrations()
 	if err != nil {
 		return err
 	}
-	sort.Strings(names)
 	if s.dialect == teamperm.SQLite { // PostgreSQL creates it under the lock below
 		if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS teamperm_migrations (version BIGINT PRIMARY KEY)`); err != nil {
 			return fmt.Errorf("store: migrations table: %w", err)
@@ -199,9 +201,6 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	for i, name := range names {
 		version := i + 1
-		if !strings.HasPrefix(path.Base(name), fmt.Sprintf("%03d_", version)) {
-			return fmt.Errorf("store: migration %s out of sequence", name)
-		}
 		text, err := migrations.ReadFile(name)
 		if err != nil {
 			return err
@@ -237,7 +236,37 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+// migrations returns the store's dialect's migration files in order, one
+// per version. A migration is NNN_name.sql, the same text for every
+// dialect, or a pair NNN_name.sqlite.sql and NNN_name.postgres.sql; the
+// versions run from 001 without a gap.
+func (s *Store) migrations() ([]string, error) {
+	all, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(all)
+	other := ".postgres.sql"
+	if s.dialect == teamperm.Postgres {
+		other = ".sqlite.sql"
+	}
+	var names []string
+	for _, name := range all {
+		if strings.HasSuffix(name, other) {
+			continue
+		}
+		version := len(names) + 1
+		if !strings.HasPrefix(path.Base(name), fmt.Sprintf("%03d_", version)) {
+			return nil, fmt.Errorf("store: migration %s out of sequence (want version %03d)", name, version)
+		}
+		names = append(names, name)
+	}
+	return names, nil
+}
+
 // statements splits a migration into its statements, dropping comments.
+// A statement ends at a line that ends with a semicolon, so a trigger's
+// body keeps its own semicolons on the lines before its last.
 func statements(text string) []string {
 	var out []string
 	var b strings.Builder

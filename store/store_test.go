@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -421,6 +422,75 @@ func TestLoaderContract(t *testing.T) {
 			seed(t, s, teamperm.PlanPro)
 			if err := teamperm.CheckLoader(context.Background(), s, org, member, teamperm.StringID("nobody")); err != nil {
 				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestChangeLogAppendOnly: the change log refuses every UPDATE and DELETE
+// (and, on PostgreSQL, TRUNCATE) in the database itself, whoever sends it;
+// the entries are unchanged afterwards.
+func TestChangeLogAppendOnly(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			s := e.open(t, store.Options{})
+			seed(t, s, teamperm.PlanPro)
+			ctx := context.Background()
+			dump := func() string {
+				rows, err := s.DB().QueryContext(ctx, `SELECT org, seq, kind, COALESCE(member, ''), revision, after FROM teamperm_changes ORDER BY org, seq`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				var b strings.Builder
+				for rows.Next() {
+					var org, kind, member, after string
+					var seq, rev int64
+					if err := rows.Scan(&org, &seq, &kind, &member, &rev, &after); err != nil {
+						t.Fatal(err)
+					}
+					fmt.Fprintf(&b, "%s %d %s %s %d %s\n", org, seq, kind, member, rev, after)
+				}
+				if err := rows.Err(); err != nil {
+					t.Fatal(err)
+				}
+				return b.String()
+			}
+			before := dump()
+			if strings.Count(before, "\n") != 4 {
+				t.Fatalf("want 4 entries (the organisation and three members), got:\n%s", before)
+			}
+			stmts := []string{
+				`UPDATE teamperm_changes SET after = '{}'`,
+				`UPDATE teamperm_changes SET revision = revision + 1 WHERE seq = 2`,
+				`DELETE FROM teamperm_changes`,
+				`DELETE FROM teamperm_changes WHERE seq = 4`,
+			}
+			if e.name == "postgres" {
+				stmts = append(stmts, `TRUNCATE teamperm_changes`)
+			}
+			for _, stmt := range stmts {
+				_, err := s.DB().ExecContext(ctx, stmt)
+				if err == nil || !strings.Contains(err.Error(), "append-only") {
+					t.Errorf("%s: %v, want the append-only refusal", stmt, err)
+				}
+			}
+			if after := dump(); after != before {
+				t.Errorf("the change log changed:\n%s\nwant:\n%s", after, before)
+			}
+			// The store still appends.
+			o, _, err := s.Organization(ctx, org)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.SetPlan(ctx, org, o.Revision, teamperm.PlanStarter, owner); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Verify(ctx, org); err != nil {
+				t.Errorf("Verify after the refused statements: %v", err)
+			}
+			if n := strings.Count(dump(), "\n"); n != 5 {
+				t.Errorf("after a plan change: %d entries, want 5", n)
 			}
 		})
 	}
