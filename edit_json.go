@@ -143,9 +143,7 @@ func ParseEdits(data []byte) ([]Edit, error) {
 }
 
 func (d *jsonDecoder) edits(data []byte) ([]Edit, error) {
-	if err := d.start(data, ErrInvalidSettings); err != nil {
-		return nil, err
-	}
+	d.start(data, ErrInvalidSettings)
 	if err := d.expect("edits", '[', "an array"); err != nil {
 		return nil, err
 	}

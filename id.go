@@ -188,9 +188,7 @@ func (id *ID) UnmarshalJSON(data []byte) error {
 
 func parseIDJSON(data []byte) (ID, error) {
 	var d jsonDecoder
-	if err := d.start(data, ErrInvalidID); err != nil {
-		return ID{}, err
-	}
+	d.start(data, ErrInvalidID)
 	id, err := d.id("id")
 	if err == nil {
 		err = d.finish()

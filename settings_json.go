@@ -82,11 +82,8 @@ func (a Access) appendJSON(b []byte) ([]byte, error) {
 func (s *Settings) UnmarshalJSON(data []byte) error {
 	var t Settings
 	var d jsonDecoder
-	var seen uint32
-	err := d.start(data, ErrInvalidSettings)
-	if err == nil {
-		seen, err = d.settings(&t)
-	}
+	d.start(data, ErrInvalidSettings)
+	seen, err := d.settings(&t)
 	if err == nil {
 		err = d.finish()
 	}

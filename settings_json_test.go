@@ -362,9 +362,17 @@ func settingsJSONErrorCases() []settingsJSONErrorCase {
 		{"missing-comma", `{"version":1 "member":42,"role":"member"}`, e(inv), nil},
 		{"single-quotes", `{'version':1,"member":42,"role":"member"}`, e(inv), nil},
 		{"comment", `{` + head + `/* x */}`, e(inv), nil},
-		{"invalid-utf8-in-value", "{\"version\":1,\"member\":\"a\xffb\",\"role\":\"member\"}", e(inv), m("UTF-8")},
-		{"invalid-utf8-in-key", "{" + head + ",\"\xfe\":1}", e(inv), m("UTF-8")},
-		{"invalid-utf8-outside", "{" + head + "}\xff", e(inv), m("UTF-8")},
+		// Bytes that are not UTF-8: in a string, an error naming the value
+		// (the key's object for a key), quoting the string and giving the
+		// offset of the first bad byte; elsewhere, not JSON.
+		{"invalid-utf8-in-value", "{\"version\":1,\"member\":\"a\xffb\",\"role\":\"member\"}", e(inv), m("settings member: ", `"a\xffb"`, "UTF-8", "offset 24")},
+		{"invalid-utf8-in-key", "{" + head + ",\"\xfe\":1}", e(inv), m("settings: ", `"\xfe"`, "UTF-8")},
+		{"invalid-utf8-in-role", `{"version":1,"member":42,"role":"mem` + "\xc3" + `ber"}`, e(inv), m("settings role: ", "UTF-8", "offset 36")},
+		{"invalid-utf8-in-permission", obj(`"grant":["contact.view","chat.send` + "\xe2\x82" + `"]`), e(inv), m("settings grant: ", "UTF-8")},
+		{"invalid-utf8-in-instance", obj(`"instances":[7,"brand` + "\xff" + `"]`), e(inv), m("settings instances: ", "UTF-8")},
+		{"invalid-utf8-long-string", obj(`"pipelines":["` + strings.Repeat("p", 70) + "\xff" + `"]`), e(inv), m("settings pipelines: ", `"`+strings.Repeat("p", 64)+`..."`, "UTF-8")},
+		{"invalid-utf8-outside", "{" + head + "}\xff", e(inv), m("after the value")},
+		{"invalid-utf8-between", "{\"version\":1\xff,\"member\":42,\"role\":\"member\"}", e(inv), m("settings: ", "invalid byte 0xff", "offset 12")},
 
 		// version.
 		{"version-2", `{"version":2,"member":42,"role":"member"}`, e(inv), m("2")},
@@ -693,4 +701,108 @@ func settingsRoundTrip(t *rapid.T) {
 
 func TestSettingsJSONRoundTrip(t *testing.T) {
 	rapid.Check(t, settingsRoundTrip)
+}
+
+// jsonPiece is a piece of a JSON document: literal text, or a string
+// literal (without quotes) whose errors must name what.
+type jsonPiece struct {
+	text string
+	what string // "" for literal text
+}
+
+// TestInvalidUTF8NamesTheValue: for every string of a settings document
+// and of an edits body (keys and values, IDs, names, the "uuid" key), and
+// every kind of byte sequence that is not UTF-8, put into that string:
+// the decoder refuses the document with an error that names the value
+// the string belongs to (a key: its object), quotes the string and gives
+// the offset of the bad byte, and wraps the decoder's sentinel.
+func TestInvalidUTF8NamesTheValue(t *testing.T) {
+	s := func(lit, what string) jsonPiece { return jsonPiece{lit, what} }
+	x := func(text string) jsonPiece { return jsonPiece{text: text} }
+	settings := []jsonPiece{
+		x(`{`), s("version", "settings"), x(`:1,`), s("member", "settings"), x(`:`), s("m-1", "settings member"),
+		x(`,`), s("role", "settings"), x(`:`), s("member", "settings role"), x(`,`), s("revision", "settings"), x(`:3,`),
+		s("grant", "settings"), x(`:[`), s("contact.export", "settings grant"), x(`],`),
+		s("deny", "settings"), x(`:[`), s("chat.send", "settings deny"), x(`,`), s("chat.view", "settings deny"), x(`],`),
+		s("instances", "settings"), x(`:[7,`), s("brand-b", "settings instances"), x(`,{`), s("uuid", "settings instances"),
+		x(`:`), s(textUUID, "settings instances"), x(`}],`),
+		s("only_assigned_chats", "settings"), x(`:true,`), s("only_created_deals", "settings"), x(`:false,`),
+		s("pipelines", "settings"), x(`:`), s("all", "settings pipelines"), x(`}`),
+	}
+	edits := []jsonPiece{
+		x(`[{`), s("op", "edit 0"), x(`:`), s("grant", "edit 0 op"), x(`,`), s("permission", "edit 0"), x(`:`),
+		s("chat.send", "edit 0 permission"), x(`},{`), s("op", "edit 1"), x(`:`), s("set_role", "edit 1 op"), x(`,`),
+		s("role", "edit 1"), x(`:`), s("admin", "edit 1 role"), x(`},{`), s("op", "edit 2"), x(`:`),
+		s("set_pipelines", "edit 2 op"), x(`,`), s("pipelines", "edit 2"), x(`:[`), s("p-1", "edit 2 pipelines"),
+		x(`,{`), s("uuid", "edit 2 pipelines"), x(`:`), s(textUUID, "edit 2 pipelines"), x(`}]}]`),
+	}
+	decoders := []struct {
+		name   string
+		pieces []jsonPiece
+		decode func([]byte) error
+	}{
+		{"Settings", settings, func(b []byte) error { var s teamperm.Settings; return s.UnmarshalJSON(b) }},
+		{"ParseEdits", edits, func(b []byte) error { _, err := teamperm.ParseEdits(b); return err }},
+	}
+	// Bytes that are not UTF-8: a stray continuation byte, a byte that
+	// never occurs, a truncated sequence, an overlong encoding, a
+	// surrogate encoded in UTF-8, a code point above U+10FFFF.
+	bad := []string{"\x80", "\xff", "\xe2\x82", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80"}
+	for _, dec := range decoders {
+		join := func(corrupt int, insert string, at int) ([]byte, int) {
+			var b []byte
+			off := -1
+			for i, p := range dec.pieces {
+				if p.what == "" {
+					b = append(b, p.text...)
+					continue
+				}
+				b = append(b, '"')
+				if i != corrupt {
+					b = append(b, p.text...)
+				} else {
+					b = append(b, p.text[:at]...)
+					off = len(b)
+					b = append(b, insert...)
+					b = append(b, p.text[at:]...)
+				}
+				b = append(b, '"')
+			}
+			return b, off
+		}
+		if doc, _ := join(-1, "", 0); dec.decode(doc) != nil {
+			t.Fatalf("%s: the document itself is refused: %v", dec.name, dec.decode(doc))
+		}
+		for i, p := range dec.pieces {
+			if p.what == "" {
+				continue
+			}
+			for _, b := range bad {
+				for _, at := range []int{0, len(p.text) / 2, len(p.text)} {
+					doc, off := join(i, b, at)
+					err := dec.decode(doc)
+					if !errors.Is(err, teamperm.ErrInvalidSettings) {
+						t.Fatalf("%s(%q) = %v, want an error wrapping ErrInvalidSettings", dec.name, doc, err)
+					}
+					lit := p.text[:at] + b + p.text[at:]
+					for _, want := range []string{
+						"teamperm: " + p.what + ": ", fmt.Sprintf("string %q is not valid UTF-8 at offset %d", lit, off),
+					} {
+						if !strings.Contains(err.Error(), want) {
+							t.Errorf("%s(%q): error %q does not say %q", dec.name, doc, err, want)
+						}
+					}
+				}
+			}
+		}
+	}
+	// A lone ID and a permission set name their value too.
+	var id teamperm.ID
+	if err := id.UnmarshalJSON([]byte("\"a\xffb\"")); !errors.Is(err, teamperm.ErrInvalidID) || !strings.Contains(err.Error(), `teamperm: id: string "a\xffb" is not valid UTF-8 at offset 2`) {
+		t.Errorf("ID.UnmarshalJSON: %v", err)
+	}
+	var ps teamperm.PermissionSet
+	if err := ps.UnmarshalJSON([]byte("[\"chat.send\",\"chat.view\xff\"]")); !errors.Is(err, teamperm.ErrInvalidSettings) || !strings.Contains(err.Error(), `string "chat.view\xff" is not valid UTF-8 at offset 23`) {
+		t.Errorf("PermissionSet.UnmarshalJSON: %v", err)
+	}
 }
