@@ -649,6 +649,11 @@ func (d *jsonDecoder) id(what string) (ID, error) {
 	case jsonString:
 		return StringID(string(t.raw)), nil
 	case jsonNumber:
+		if string(t.raw) == "-0" {
+			// Its only reading, IntID(0), has a canonical spelling: one
+			// key, one spelling (a fraction or exponent is refused below).
+			return ID{}, fmt.Errorf("teamperm: %s -0: an integer ID is written 0, not -0: %w", what, ErrInvalidID)
+		}
 		n, ok := parseInt64(t.raw)
 		if !ok {
 			return ID{}, fmt.Errorf("teamperm: %s %s: want an int64 integer: %w", what, t.raw, ErrInvalidID)

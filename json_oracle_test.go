@@ -14,6 +14,8 @@ package teamperm
 //   - bytes that are not UTF-8 are refused in the string that holds them,
 //     with an error naming its value (token), not up front for the input
 //     as a whole; elsewhere encoding/json's syntax error refuses them;
+//   - an ID written -0 is refused (it was read as IntID(0)): an integer ID
+//     has one spelling, the one ID.MarshalJSON writes;
 //   - the input echoed by an error ("unexpected data after the value",
 //     a permission set's) is quoted with %q.
 
@@ -250,6 +252,9 @@ func (d *oracleDecoder) id(what string) (ID, error) {
 	case string:
 		return StringID(v), nil
 	case json.Number:
+		if v == "-0" {
+			return ID{}, fmt.Errorf("teamperm: %s -0: an integer ID is written 0, not -0: %w", what, ErrInvalidID)
+		}
 		n, err := strconv.ParseInt(string(v), 10, 64)
 		if err != nil {
 			return ID{}, fmt.Errorf("teamperm: %s %s: want an int64 integer: %w", what, v, ErrInvalidID)

@@ -328,7 +328,12 @@ func settingsJSONErrorCases() []settingsJSONErrorCase {
 		{"lone-surrogate-key", `{"version":1,"member":42,"role":"member","\ud800":1}`, e(inv), m(`\ud800`)},
 		{"lone-surrogate-role", `{"version":1,"member":42,"role":"\ud800"}`, e(inv), m(`\ud800`)},
 		{"int-zero-member", `{"version":1,"member":0,"role":"member"}`, e(id), m(`member id 0`)},
-		{"minus-zero-member", `{"version":1,"member":-0,"role":"member"}`, e(id), m(`member id 0`)},
+		// -0 is not an ID anywhere: an integer key has one spelling, 0.
+		{"minus-zero-member", `{"version":1,"member":-0,"role":"member"}`, e(id, inv), m(`settings member -0`, "not -0")},
+		{"minus-zero-instance", obj(`"instances":[7,-0]`), e(id, inv), m(`settings instances -0`, "not -0")},
+		{"minus-zero-pipeline", obj(`"pipelines":[-0]`), e(id, inv), m(`settings pipelines -0`, "not -0")},
+		{"minus-zero-revision", obj(`"revision":-0`), e(inv), m(`-0`)},
+		{"minus-zero-version", `{"version":-0,"member":42,"role":"member"}`, e(inv), m(`-0`)},
 		{"unknown-field-null", obj(`"plan":null`), e(inv), m(`"plan"`)},
 		{"wrong-case-key-Role", `{"version":1,"member":42,"Role":"member"}`, e(inv), m(`"Role"`)},
 		{"wrong-case-key-Version", `{"Version":1,"member":42,"role":"member"}`, e(inv), m(`"Version"`)},
@@ -804,5 +809,51 @@ func TestInvalidUTF8NamesTheValue(t *testing.T) {
 	var ps teamperm.PermissionSet
 	if err := ps.UnmarshalJSON([]byte("[\"chat.send\",\"chat.view\xff\"]")); !errors.Is(err, teamperm.ErrInvalidSettings) || !strings.Contains(err.Error(), `string "chat.view\xff" is not valid UTF-8 at offset 23`) {
 		t.Errorf("PermissionSet.UnmarshalJSON: %v", err)
+	}
+}
+
+// TestZeroIntIDAgrees: JSON and the Go API agree on IntID(0) (R17 and the
+// doc of ID): 0 is a valid instance and pipeline key, whether the settings
+// come from JSON, from an edits body or are built in Go, and a restricted
+// member sees the records of instance 0; it is not a valid member ID,
+// refused with ErrInvalidID either way. -0 is no spelling of it.
+func TestZeroIntIDAgrees(t *testing.T) {
+	org := teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.PlanPro.Features()}
+	zero := teamperm.Only(teamperm.IntID(0))
+	built := teamperm.Settings{Member: teamperm.IntID(42), Role: teamperm.RoleMember, Instances: zero, Pipelines: zero}
+	var decoded teamperm.Settings
+	if err := decoded.UnmarshalJSON([]byte(`{"version":1,"member":42,"role":"member","instances":[0],"pipelines":[0]}`)); err != nil {
+		t.Fatalf("UnmarshalJSON: %v", err)
+	}
+	if diff := cmp.Diff(built, decoded, settingsCmpOpts...); diff != "" {
+		t.Errorf("decoded settings (-built +decoded):\n%s", diff)
+	}
+	if err := built.Validate(); err != nil {
+		t.Errorf("Validate of the built settings: %v", err)
+	}
+	m, err := teamperm.Compile(org, decoded)
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	contact := teamperm.Record{Kind: teamperm.KindContact, Organization: org.ID, Instance: teamperm.IntID(0)}
+	if d := m.EvaluateRecord(teamperm.ContactView, contact); !d.Allowed() {
+		t.Errorf("a member restricted to instance 0 on a contact of instance 0: %v", d)
+	}
+	edits, err := teamperm.ParseEdits([]byte(`[{"op":"set_instances","instances":[0]},{"op":"set_pipelines","pipelines":[0]}]`))
+	if err != nil {
+		t.Fatalf("ParseEdits: %v", err)
+	}
+	want := []teamperm.Edit{teamperm.SetInstances{Access: zero}, teamperm.SetPipelines{Access: zero}}
+	if diff := cmp.Diff(want, edits, settingsCmpOpts...); diff != "" {
+		t.Errorf("ParseEdits (-want +got):\n%s", diff)
+	}
+
+	member0 := built
+	member0.Member = teamperm.IntID(0)
+	if err := member0.Validate(); !errors.Is(err, teamperm.ErrInvalidID) {
+		t.Errorf("Validate with member IntID(0): %v, want ErrInvalidID", err)
+	}
+	if err := decoded.UnmarshalJSON([]byte(`{"version":1,"member":0,"role":"member"}`)); !errors.Is(err, teamperm.ErrInvalidID) {
+		t.Errorf("UnmarshalJSON with member 0: %v, want ErrInvalidID", err)
 	}
 }

@@ -974,6 +974,16 @@ func TestIDJSONStrict(t *testing.T) {
 		msg  string // the error names this
 	}{
 		{name: "fraction", in: `1.0`, msg: "1.0"},
+		// An integer has one spelling, the one MarshalJSON writes.
+		{name: "minus-zero", in: `-0`, msg: "-0"},
+		{name: "minus-zero-spaced", in: " -0 \n", msg: "-0"},
+		{name: "minus-zero-fraction", in: `-0.0`, msg: "-0.0"},
+		{name: "minus-zero-exponent", in: `-0e0`, msg: "-0e0"},
+		{name: "zero-fraction", in: `0.0`, msg: "0.0"},
+		{name: "zero-exponent", in: `0e5`, msg: "0e5"},
+		{name: "double-zero", in: `00`},
+		{name: "plus-zero", in: `+0`},
+		{name: "minus-leading-zero", in: `-07`},
 		{name: "lone-surrogate", in: `"\ud800"`, msg: `\ud800`},
 		{name: "lone-low-surrogate", in: `"x\udfff"`, msg: `\udfff`},
 		{name: "exponent", in: `1e3`, msg: "1e3"},
