@@ -528,7 +528,9 @@ func (d *jsonDecoder) expect(what string, delim byte, want string) error {
 
 // key reads the next key of an object, returns its index in names (-1
 // for a name not listed) and marks it in seen. A listed key seen twice is
-// an error naming it. The key's text is valid until the next token.
+// an error naming it. Keys are matched exactly after unescaping, as every
+// JSON parser reads them: "\u006fp" is "op" (see [Settings.UnmarshalJSON]).
+// The key's text is valid until the next token.
 func (d *jsonDecoder) key(what string, names []string, seen *uint32) (int, []byte, error) {
 	t, err := d.next(what)
 	if err != nil {

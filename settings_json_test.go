@@ -857,3 +857,90 @@ func TestZeroIntIDAgrees(t *testing.T) {
 		t.Errorf("UnmarshalJSON with member 0: %v, want ErrInvalidID", err)
 	}
 }
+
+// escapeAll writes every character of s as a \u escape.
+func escapeAll(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		fmt.Fprintf(&b, `\u%04x`, r)
+	}
+	return b.String()
+}
+
+// TestJSONKeysMatchAfterUnescaping: keys are matched exactly after
+// unescaping, as the decoders' docs say: a document whose keys are written
+// with escapes decodes as the plain one; a key escaped into another case
+// is unknown and named as unescaped; a key given twice, in any two
+// spellings, is a duplicate.
+func TestJSONKeysMatchAfterUnescaping(t *testing.T) {
+	plainSettings := `{"version":1,"member":42,"role":"member","revision":3,"grant":["contact.export"],"deny":["chat.send"],` +
+		`"instances":[7,{"uuid":"` + textUUID + `"}],"only_assigned_chats":true,"only_created_deals":true,"pipelines":"all"}`
+	plainEdits := `[{"op":"grant","permission":"chat.send"},{"op":"set_instances","instances":[{"uuid":"` + textUUID + `"}]}]`
+	keys := []string{"version", "member", "role", "revision", "grant", "deny", "instances", "only_assigned_chats", "only_created_deals", "pipelines", "uuid", "op", "permission"}
+	escape := func(doc string, esc func(string) string) string {
+		for _, k := range keys {
+			doc = strings.ReplaceAll(doc, `"`+k+`":`, `"`+esc(k)+`":`)
+		}
+		return doc
+	}
+	var want teamperm.Settings
+	if err := want.UnmarshalJSON([]byte(plainSettings)); err != nil {
+		t.Fatal(err)
+	}
+	wantEdits, err := teamperm.ParseEdits([]byte(plainEdits))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, esc := range map[string]func(string) string{
+		"all-escaped":   escapeAll,
+		"first-escaped": func(k string) string { return escapeAll(k[:1]) + k[1:] },
+		"last-escaped":  func(k string) string { return k[:len(k)-1] + escapeAll(k[len(k)-1:]) },
+		"upper-hex":     func(k string) string { return strings.ReplaceAll(strings.ToUpper(escapeAll(k)), `\U`, `\u`) },
+	} {
+		var got teamperm.Settings
+		doc := escape(plainSettings, esc)
+		if err := got.UnmarshalJSON([]byte(doc)); err != nil {
+			t.Errorf("%s: UnmarshalJSON(%s): %v", name, doc, err)
+		} else if diff := cmp.Diff(want, got, settingsCmpOpts...); diff != "" {
+			t.Errorf("%s: UnmarshalJSON(%s) (-plain +escaped):\n%s", name, doc, diff)
+		}
+		doc = escape(plainEdits, esc)
+		if got, err := teamperm.ParseEdits([]byte(doc)); err != nil {
+			t.Errorf("%s: ParseEdits(%s): %v", name, doc, err)
+		} else if diff := cmp.Diff(wantEdits, got, settingsCmpOpts...); diff != "" {
+			t.Errorf("%s: ParseEdits(%s) (-plain +escaped):\n%s", name, doc, diff)
+		}
+	}
+	var id teamperm.ID
+	if err := id.UnmarshalJSON([]byte(`{"\u0075uid":"` + textUUID + `"}`)); err != nil || id != teamperm.UUIDID(textUUIDBytes) {
+		t.Errorf(`ID.UnmarshalJSON with the key "\u0075uid": %v, %v`, id, err)
+	}
+
+	for _, tc := range []struct {
+		in  string
+		msg string // the error names this
+	}{
+		{`{"version":1,"member":42,"\u0052ole":"member"}`, `unknown field "Role"`},
+		{`{"version":1,"member":42,"role":"member","r\u006fle":"admin"}`, `duplicate key "role"`},
+		{`{"version":1,"member":42,"r\u006fle":"member","role":"admin"}`, `duplicate key "role"`},
+		{`{"v\u0065rsion":1,"\u0076ersion":1,"member":42,"role":"member"}`, `duplicate key "version"`},
+		{`{"version":1,"member":42,"role":"member","gr\u0061nt ":[]}`, `unknown field "grant "`},
+	} {
+		var s teamperm.Settings
+		if err := s.UnmarshalJSON([]byte(tc.in)); !errors.Is(err, teamperm.ErrInvalidSettings) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("UnmarshalJSON(%s) = %v, want an error naming %s", tc.in, err, tc.msg)
+		}
+	}
+	for _, in := range []string{
+		`[{"op":"grant","\u006fp":"deny","permission":"chat.send"}]`,
+		`[{"op":"grant","permission":"chat.send","perm\u0069ssion":"chat.view"}]`,
+	} {
+		_, err := teamperm.ParseEdits([]byte(in))
+		if code := teamperm.ErrorCode(err); code != teamperm.CodeInvalidJSON || !strings.Contains(err.Error(), "duplicate key") {
+			t.Errorf("ParseEdits(%s) = %v (code %q), want a duplicate key, invalid_json", in, err, code)
+		}
+	}
+	if err := id.UnmarshalJSON([]byte(`{"\u0055UID":"` + textUUID + `"}`)); !errors.Is(err, teamperm.ErrInvalidID) || !strings.Contains(err.Error(), `"UUID"`) {
+		t.Errorf(`ID.UnmarshalJSON with the key "\u0055UID": %v, want an error naming "UUID"`, err)
+	}
+}
