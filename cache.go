@@ -26,6 +26,10 @@ import (
 //   - A member that does not exist is an error of the host's choosing
 //     (wrap a sentinel the host can test with [errors.Is]); the cache
 //     passes errors through unchanged and never caches them.
+//   - A panic in Load is not recovered: it goes on in the request whose
+//     lookup called Load. The requests waiting for that load are released
+//     with an error that says the loader panicked; nothing is cached, and
+//     the next lookup loads again.
 //   - The cache copies what it keeps ([Compile] does); the loader may reuse
 //     the slices of the settings it returned.
 type Loader interface {
@@ -84,9 +88,10 @@ type CacheStats struct {
 	// Shared are misses that waited for a load another request had
 	// started for the same member instead of loading again.
 	Shared uint64
-	// Loads are calls of the [Loader]; Compiles are members compiled from
-	// what it returned. Under a burst of requests for one member both grow
-	// by one.
+	// Loads are calls of the [Loader], counted when the call starts, so
+	// one that fails, panics or never returns counts too; Compiles are
+	// members compiled from what it returned. Under a burst of requests
+	// for one member both grow by one.
 	Loads, Compiles uint64
 	// Evictions are members dropped to stay within the cache's size.
 	Evictions uint64
@@ -408,8 +413,8 @@ func (c *Cache) run(ctx context.Context, ref cacheRef, f *flight) {
 		f.err = fmt.Errorf("teamperm: the loader panicked loading member %v of organization %v", ref.member, ref.org)
 		close(f.done)
 	}()
+	c.loads.Add(1) // before the call: a load that panics was attempted too
 	o, s, err := c.loader.Load(ctx, ref.org, ref.member)
-	c.loads.Add(1)
 	var m *Member
 	if err == nil && (o.ID != ref.org || s.Member != ref.member) {
 		err = fmt.Errorf("teamperm: the loader returned member %v of organization %v for member %v of organization %v: %w",

@@ -421,10 +421,15 @@ func TestCacheLeaderGivesUp(t *testing.T) {
 }
 
 // TestCacheLoaderPanics: the waiters get an error, the panic goes on in
-// the request whose load panicked.
+// the request whose load panicked, the load is counted, nothing is cached
+// and the next lookup loads again.
 func TestCacheLoaderPanics(t *testing.T) {
 	entered, gate := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
 	c := teamperm.NewCache(teamperm.LoaderFunc(func(ctx context.Context, org, member teamperm.ID) (teamperm.Organization, teamperm.Settings, error) {
+		if calls.Add(1) > 1 {
+			return teamperm.Organization{ID: org, Features: teamperm.PlanPro.Features()}, teamperm.Settings{Member: member, Role: teamperm.RoleMember}, nil
+		}
 		close(entered)
 		<-gate
 		panic("boom")
@@ -447,8 +452,17 @@ func TestCacheLoaderPanics(t *testing.T) {
 	if p := <-panicked; p != "boom" {
 		t.Errorf("leader recovered %v, want boom", p)
 	}
-	if err := <-waiter; err == nil {
-		t.Error("waiter: no error")
+	if err := <-waiter; err == nil || !strings.Contains(err.Error(), "panicked") {
+		t.Errorf("waiter: %v, want an error saying the loader panicked", err)
+	}
+	want := teamperm.CacheStats{Misses: 2, Shared: 1, Loads: 1}
+	if diff := cmp.Diff(want, c.Stats()); diff != "" {
+		t.Errorf("Stats after the panic (-want +got):\n%s", diff)
+	}
+	mustMember(t, c, cacheOrg, alice)
+	want = teamperm.CacheStats{Misses: 3, Shared: 1, Loads: 2, Compiles: 1, Entries: 1}
+	if diff := cmp.Diff(want, c.Stats()); diff != "" {
+		t.Errorf("Stats after loading again (-want +got):\n%s", diff)
 	}
 }
 
