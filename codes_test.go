@@ -291,6 +291,8 @@ func TestParseEditsCodes(t *testing.T) {
 		{`[{"op":"set_instances","instances":[null]}]`, teamperm.CodeInvalidID, "/0/instances"},
 		{`[{"op":"set_instances","instances":[1e3]}]`, teamperm.CodeInvalidID, "/0/instances"},
 		{`[{"op":"set_instances","instances":[-0]}]`, teamperm.CodeInvalidID, "/0/instances"},
+		{`[{"op":"set_instances","instances":[01]}]`, teamperm.CodeInvalidJSON, "/0/instances"},
+		{`[{"op":"set_instances","instances":[{}]}]`, teamperm.CodeInvalidID, "/0/instances"},
 		{`[{"op":"set_pipelines","pipelines":[7,-0]}]`, teamperm.CodeInvalidID, "/0/pipelines"},
 		{`[{"op":"set_instances","instances":[{"uuid":"nope"}]}]`, teamperm.CodeInvalidID, "/0/instances"},
 	}

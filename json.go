@@ -269,6 +269,12 @@ func (d *jsonDecoder) scalar(what string) (jsonToken, error) {
 		switch {
 		case i < len(b) && b[i] == '0':
 			i++
+			if n := i; digits() {
+				// encoding/json would read 0 and then trip on the next
+				// digit as if it followed a value: say what is wrong.
+				d.pos = n
+				return jsonToken{}, d.syntax(what, "number "+clip(b[start:i])+" has a leading zero", start)
+			}
 		case !digits():
 			return jsonToken{}, d.numberError(what, i)
 		}
@@ -670,7 +676,11 @@ func (d *jsonDecoder) id(what string) (ID, error) {
 		return ID{}, err
 	}
 	if !k.isString("uuid") {
-		return ID{}, fmt.Errorf("teamperm: %s: key %s: want \"uuid\": %w", what, describeToken(k), ErrInvalidID)
+		got := "an empty object"
+		if k.kind == jsonString {
+			got = "an object with the key " + describeToken(k)
+		}
+		return ID{}, fmt.Errorf("teamperm: %s: got %s, want %s (the only object is {\"uuid\":...}): %w", what, got, want, ErrInvalidID)
 	}
 	s, err := d.text(what)
 	if err != nil {

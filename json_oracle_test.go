@@ -16,6 +16,10 @@ package teamperm
 //     as a whole; elsewhere encoding/json's syntax error refuses them;
 //   - an ID written -0 is refused (it was read as IntID(0)): an integer ID
 //     has one spelling, the one ID.MarshalJSON writes;
+//   - a number with a leading zero (01) is a syntax error of that number,
+//     not of the token after 0 (which a check of 0 came before);
+//   - an object without "uuid" where an ID is expected says so ("got an
+//     empty object"), not "key \"}\"";
 //   - the input echoed by an error ("unexpected data after the value",
 //     a permission set's) is quoted with %q.
 
@@ -64,6 +68,13 @@ func (d *oracleDecoder) token(what string) (json.Token, error) {
 			err = io.ErrUnexpectedEOF
 		}
 		return nil, &jsonSyntaxError{msg: fmt.Sprintf("teamperm: %s: %v", what, err), sentinel: d.sentinel}
+	}
+	if n, ok := t.(json.Number); ok && (n == "0" || n == "-0") {
+		// encoding/json reads 0 of 01 and trips on the 1 only as the next
+		// token: refuse the number itself.
+		if end := d.dec.InputOffset(); end < int64(len(d.data)) && '0' <= d.data[end] && d.data[end] <= '9' {
+			return nil, &jsonSyntaxError{msg: fmt.Sprintf("teamperm: %s: number with a leading zero", what), sentinel: d.sentinel}
+		}
 	}
 	// encoding/json replaces bytes that are not UTF-8 and an escaped lone
 	// surrogate ("\ud800") with U+FFFD, so two distinct keys could decode
@@ -269,7 +280,11 @@ func (d *oracleDecoder) id(what string) (ID, error) {
 			return ID{}, err
 		}
 		if k != "uuid" {
-			return ID{}, fmt.Errorf("teamperm: %s: key %s: want \"uuid\": %w", what, oracleDescribeToken(k), ErrInvalidID)
+			got := "an empty object"
+			if _, ok := k.(string); ok {
+				got = "an object with the key " + oracleDescribeToken(k)
+			}
+			return ID{}, fmt.Errorf("teamperm: %s: got %s, want %s (the only object is {\"uuid\":...}): %w", what, got, want, ErrInvalidID)
 		}
 		s, err := d.string(what)
 		if err != nil {

@@ -388,6 +388,8 @@ func settingsJSONErrorCases() []settingsJSONErrorCase {
 		{"version-string", `{"version":"1","member":42,"role":"member"}`, e(inv), m(`"1"`)},
 		{"version-null", `{"version":null,"member":42,"role":"member"}`, e(inv), m("null")},
 		{"version-bool", `{"version":true,"member":42,"role":"member"}`, e(inv), m("true")},
+		{"version-leading-zero", `{"version":01,"member":42,"role":"member"}`, e(inv), m("settings version: ", "number 01 has a leading zero", "offset 11")},
+		{"version-zero-zero", `{"version":00,"member":42,"role":"member"}`, e(inv), m("settings version: ", "number 00 has a leading zero")},
 		{"version-huge", `{"version":18446744073709551617,"member":42,"role":"member"}`, e(inv), m("18446744073709551617")},
 
 		// member.
@@ -401,7 +403,10 @@ func settingsJSONErrorCases() []settingsJSONErrorCase {
 		{"member-uuid-bad", `{"version":1,"member":{"uuid":"bad"},"role":"member"}`, e(id, inv), m(`"bad"`)},
 		{"member-uuid-key-case", `{"version":1,"member":{"UUID":"` + textUUID + `"},"role":"member"}`, e(id, inv), m(`"UUID"`)},
 		{"member-uuid-extra-key", `{"version":1,"member":{"uuid":"` + textUUID + `","x":1},"role":"member"}`, e(id, inv), nil},
-		{"member-uuid-empty-object", `{"version":1,"member":{},"role":"member"}`, e(id, inv), nil},
+		{"member-uuid-empty-object", `{"version":1,"member":{},"role":"member"}`, e(id, inv), m("settings member: got an empty object, want an integer", `{"uuid":...}`)},
+		{"member-object-other-key", `{"version":1,"member":{"id":42},"role":"member"}`, e(id, inv), m(`settings member: got an object with the key "id", want an integer`)},
+		{"member-leading-zero", `{"version":1,"member":042,"role":"member"}`, e(inv), m("settings member: ", "number 042 has a leading zero")},
+		{"member-minus-leading-zero", `{"version":1,"member":-042,"role":"member"}`, e(inv), m("settings member: ", "number -042 has a leading zero")},
 
 		// role.
 		{"role-empty", `{"version":1,"member":42,"role":""}`, e(role, inv), m(`""`)},
@@ -418,6 +423,7 @@ func settingsJSONErrorCases() []settingsJSONErrorCase {
 		{"revision-fraction", obj(`"revision":1.5`), e(inv), m("1.5")},
 		{"revision-string", obj(`"revision":"3"`), e(inv), m(`"3"`)},
 		{"revision-null", obj(`"revision":null`), e(inv), m("null")},
+		{"revision-leading-zero", obj(`"revision":007`), e(inv), m("settings revision: ", "number 007 has a leading zero")},
 		{"revision-overflow", obj(`"revision":18446744073709551616`), e(inv), m("18446744073709551616")},
 
 		// grant and deny.
@@ -448,6 +454,8 @@ func settingsJSONErrorCases() []settingsJSONErrorCase {
 		{"instances-duplicate-int", obj(`"instances":[7,9,7]`), e(inv), m("7", "twice")},
 		{"instances-duplicate-string", obj(`"instances":["a","a"]`), e(inv), m(`"a"`, "twice")},
 		{"instances-duplicate-uuid-case", obj(`"instances":[` + uuid + `,{"uuid":"` + strings.ToUpper(textUUID) + `"}]`), e(inv), m(textUUID, "twice")},
+		{"instances-leading-zero", obj(`"instances":[7,09]`), e(inv), m("settings instances: ", "number 09 has a leading zero")},
+		{"instances-empty-object", obj(`"instances":[{}]`), e(id, inv), m("settings instances: got an empty object")},
 		{"instances-bool-id", obj(`"instances":[true]`), e(inv), m("true")},
 		{"instances-fraction-id", obj(`"instances":[7.5]`), e(id, inv), m("7.5")},
 		{"instances-nested-array", obj(`"instances":[[7]]`), e(inv), m("array")},
