@@ -1,6 +1,7 @@
 package teamperm
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,10 @@ import (
 //   - A member that does not exist is an error of the host's choosing
 //     (wrap a sentinel the host can test with [errors.Is]); the cache
 //     passes errors through unchanged and never caches them.
+//   - A panic in Load is not recovered: it goes on in the request whose
+//     lookup called Load. The requests waiting for that load are released
+//     with an error that says the loader panicked; nothing is cached, and
+//     the next lookup loads again.
 //   - The cache copies what it keeps ([Compile] does); the loader may reuse
 //     the slices of the settings it returned.
 type Loader interface {
@@ -84,9 +89,10 @@ type CacheStats struct {
 	// Shared are misses that waited for a load another request had
 	// started for the same member instead of loading again.
 	Shared uint64
-	// Loads are calls of the [Loader]; Compiles are members compiled from
-	// what it returned. Under a burst of requests for one member both grow
-	// by one.
+	// Loads are calls of the [Loader], counted when the call starts, so
+	// one that fails, panics or never returns counts too; Compiles are
+	// members compiled from what it returned. Under a burst of requests
+	// for one member both grow by one.
 	Loads, Compiles uint64
 	// Evictions are members dropped to stay within the cache's size.
 	Evictions uint64
@@ -94,6 +100,10 @@ type CacheStats struct {
 	Invalidations uint64
 	// Entries is the number of compiled members held.
 	Entries int
+	// IdleStates is the number of organisation states held without a
+	// member (kept by [Cache.InvalidateMember]); they count toward the
+	// cache's size with Entries.
+	IdleStates int
 }
 
 // A Cache holds compiled members, so that a request looks its member up in
@@ -119,10 +129,21 @@ type CacheStats struct {
 // loads and compiles it and the others wait for it (and give up when their
 // own context is done). Loader errors are returned, never cached.
 //
-// The cache holds at most the number of members given to [NewCache]; when
-// full, it drops one by the CLOCK policy (an approximation of least
+// The cache holds at most the number of entries given to [NewCache]: its
+// members, and the idle organisation states that [Cache.InvalidateMember]
+// keeps (the newest state of an organisation whose last cached member it
+// dropped, so that a lagging loader cannot roll the organisation back).
+// When full, it first forgets the oldest idle state, and only when there
+// is none drops a member by the CLOCK policy (an approximation of least
 // recently used: a member looked up since the hand last passed it gets a
-// second chance).
+// second chance). The trade-off: idle states are bounded and never cost
+// a member its place, but under pressure an organisation's newest state
+// is forgotten, as when its last member is evicted: the next load of one of its members sets it again, from
+// whatever the loader returns (so a host whose loader may lag behind a
+// client's own change passes that change's revisions to
+// [Cache.MemberAtLeast], which is exact whatever the cache forgot).
+// Oldest first, because the older the invalidation, the likelier a lagging
+// replica has caught up with it.
 //
 // A Cache is safe for concurrent use. A lookup that hits ([Cache.Member],
 // [Cache.MemberAtLeast]) takes no lock and does not allocate; it costs a
@@ -147,6 +168,7 @@ type Cache struct {
 
 	mu      sync.Mutex
 	orgs    map[ID]*cacheOrg     // what is cached, per organisation
+	idle    list.List            // of *cacheOrg: the organisations without a member, oldest first
 	flights map[cacheRef]*flight // loads running
 	ring    []*cacheEntry        // every entry, for the CLOCK hand
 	hand    int                  // the CLOCK hand, an index into ring
@@ -164,10 +186,13 @@ type paddedCounter struct {
 type cacheRef struct{ org, member ID }
 
 // cacheOrg is what the cache holds of one organisation: the newest state
-// it has seen and its cached members, all compiled for that state.
+// it has seen and its cached members, all compiled for that state. An
+// organisation without a member is idle: in the cache's idle list, and
+// counted toward its size.
 type cacheOrg struct {
 	state   Organization
 	members map[ID]*cacheEntry
+	idle    *list.Element // in Cache.idle, or nil
 }
 
 // A cacheEntry is one compiled member. It never changes but for its
@@ -216,8 +241,9 @@ type flight struct {
 // DefaultCacheSize is the size [NewCache] uses when given 0 or less.
 const DefaultCacheSize = 10_000
 
-// NewCache returns an empty cache of at most size compiled members that
-// loads missing members with l. A size of 0 or less means
+// NewCache returns an empty cache of at most size entries (compiled
+// members and idle organisation states, see [Cache]) that loads missing
+// members with l. A size of 0 or less means
 // [DefaultCacheSize]. It panics if l is nil.
 func NewCache(l Loader, size int) *Cache {
 	if l == nil {
@@ -408,8 +434,8 @@ func (c *Cache) run(ctx context.Context, ref cacheRef, f *flight) {
 		f.err = fmt.Errorf("teamperm: the loader panicked loading member %v of organization %v", ref.member, ref.org)
 		close(f.done)
 	}()
+	c.loads.Add(1) // before the call: a load that panics was attempted too
 	o, s, err := c.loader.Load(ctx, ref.org, ref.member)
-	c.loads.Add(1)
 	var m *Member
 	if err == nil && (o.ID != ref.org || s.Member != ref.member) {
 		err = fmt.Errorf("teamperm: the loader returned member %v of organization %v for member %v of organization %v: %w",
@@ -471,8 +497,13 @@ func (c *Cache) installLocked(m *Member) (*Member, error) {
 		}
 		c.removeLocked(e)
 	}
-	if len(c.ring) >= c.size {
-		c.evictLocked()
+	c.busyLocked(o) // before making room: it is not to be forgotten
+	for len(c.ring)+c.idle.Len() >= c.size {
+		if f := c.idle.Front(); f != nil {
+			c.forgetLocked(f.Value.(*cacheOrg))
+		} else {
+			c.evictLocked()
+		}
 	}
 	c.orgs[ref.org] = o // removing its last member dropped it
 	e := &cacheEntry{ref: ref, hash: c.hash(ref.org, ref.member), m: m, pos: len(c.ring)}
@@ -549,6 +580,30 @@ func (c *Cache) removeLocked(e *cacheEntry) {
 	}
 }
 
+// idleLocked keeps o, which has no member left, as an idle state.
+func (c *Cache) idleLocked(o *cacheOrg) {
+	c.orgs[o.state.ID] = o
+	if o.idle == nil {
+		o.idle = c.idle.PushBack(o)
+	}
+}
+
+// busyLocked takes o off the idle list, if it is on it.
+func (c *Cache) busyLocked(o *cacheOrg) {
+	if o.idle != nil {
+		c.idle.Remove(o.idle)
+		o.idle = nil
+	}
+}
+
+// forgetLocked forgets the idle organisation state o.
+func (c *Cache) forgetLocked(o *cacheOrg) {
+	c.busyLocked(o)
+	if c.orgs[o.state.ID] == o {
+		delete(c.orgs, o.state.ID)
+	}
+}
+
 // evictLocked drops one entry by the CLOCK policy.
 func (c *Cache) evictLocked() {
 	for len(c.ring) > 0 {
@@ -571,6 +626,13 @@ func (c *Cache) evictLocked() {
 // org, if any, and any load of it that is running: every lookup that
 // starts after InvalidateMember returns loads the member again. Call it
 // after the member's settings changed (the store does).
+//
+// It keeps the newest state of org the cache knows, even when it drops
+// org's last member, so that a loader that lags behind cannot roll org
+// back to an older state for the next loads. Such an idle state counts
+// toward the cache's size and is forgotten first when the cache needs
+// room (see [Cache] for the trade-off); [Cache.InvalidateOrganization]
+// and [Cache.InvalidateAll] forget it at once.
 func (c *Cache) InvalidateMember(org, member ID) {
 	c.invals.Add(1)
 	ref := cacheRef{org, member}
@@ -583,10 +645,13 @@ func (c *Cache) InvalidateMember(org, member ID) {
 	if e := c.entryLocked(ref); e != nil {
 		o := c.orgs[org]
 		c.removeLocked(e)
-		// Keep the newest state of the organisation known, even without a
-		// member left: a lagging loader must not roll it back. Only
-		// InvalidateOrganization and InvalidateAll forget it.
-		c.orgs[org] = o
+		if len(o.members) == 0 {
+			// Keep the newest state of the organisation known, even
+			// without a member left: a lagging loader must not roll it
+			// back. It takes the place of the member it replaces, so the
+			// cache stays within its size.
+			c.idleLocked(o)
+		}
 	}
 }
 
@@ -607,6 +672,7 @@ func (c *Cache) InvalidateOrganization(org ID) {
 		for _, e := range o.members {
 			c.removeLocked(e)
 		}
+		c.busyLocked(o)
 	}
 	delete(c.orgs, org)
 }
@@ -629,6 +695,7 @@ func (c *Cache) InvalidateAll() {
 	c.ring = c.ring[:0]
 	c.hand, c.tombs = 0, 0
 	c.orgs = map[ID]*cacheOrg{}
+	c.idle.Init()
 	c.table.Store(newCacheTable(c.size))
 }
 
@@ -645,6 +712,9 @@ func (c *Cache) Stats() CacheStats {
 	for i := range c.hits {
 		hits += c.hits[i].n.Load()
 	}
+	c.mu.Lock()
+	entries, idle := len(c.ring), c.idle.Len()
+	c.mu.Unlock()
 	return CacheStats{
 		Hits:          hits,
 		Misses:        c.misses.Load(),
@@ -653,7 +723,8 @@ func (c *Cache) Stats() CacheStats {
 		Compiles:      c.comps.Load(),
 		Evictions:     c.evicts.Load(),
 		Invalidations: c.invals.Load(),
-		Entries:       c.Len(),
+		Entries:       entries,
+		IdleStates:    idle,
 	}
 }
 

@@ -421,10 +421,15 @@ func TestCacheLeaderGivesUp(t *testing.T) {
 }
 
 // TestCacheLoaderPanics: the waiters get an error, the panic goes on in
-// the request whose load panicked.
+// the request whose load panicked, the load is counted, nothing is cached
+// and the next lookup loads again.
 func TestCacheLoaderPanics(t *testing.T) {
 	entered, gate := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
 	c := teamperm.NewCache(teamperm.LoaderFunc(func(ctx context.Context, org, member teamperm.ID) (teamperm.Organization, teamperm.Settings, error) {
+		if calls.Add(1) > 1 {
+			return teamperm.Organization{ID: org, Features: teamperm.PlanPro.Features()}, teamperm.Settings{Member: member, Role: teamperm.RoleMember}, nil
+		}
 		close(entered)
 		<-gate
 		panic("boom")
@@ -447,8 +452,17 @@ func TestCacheLoaderPanics(t *testing.T) {
 	if p := <-panicked; p != "boom" {
 		t.Errorf("leader recovered %v, want boom", p)
 	}
-	if err := <-waiter; err == nil {
-		t.Error("waiter: no error")
+	if err := <-waiter; err == nil || !strings.Contains(err.Error(), "panicked") {
+		t.Errorf("waiter: %v, want an error saying the loader panicked", err)
+	}
+	want := teamperm.CacheStats{Misses: 2, Shared: 1, Loads: 1}
+	if diff := cmp.Diff(want, c.Stats()); diff != "" {
+		t.Errorf("Stats after the panic (-want +got):\n%s", diff)
+	}
+	mustMember(t, c, cacheOrg, alice)
+	want = teamperm.CacheStats{Misses: 3, Shared: 1, Loads: 2, Compiles: 1, Entries: 1}
+	if diff := cmp.Diff(want, c.Stats()); diff != "" {
+		t.Errorf("Stats after loading again (-want +got):\n%s", diff)
 	}
 }
 
@@ -573,6 +587,9 @@ func TestCacheModel(t *testing.T) {
 				if n := c.Len(); n > size {
 					t.Fatalf("%d members held, size %d", n, size)
 				}
+				if err := teamperm.CheckCache(c); err != nil {
+					t.Fatal(err)
+				}
 			},
 		})
 	})
@@ -652,8 +669,11 @@ func TestCacheConcurrent(t *testing.T) {
 	wg.Wait()
 	s := c.Stats()
 	t.Logf("%+v", s)
-	if s.Entries > size {
-		t.Errorf("%d entries, size %d", s.Entries, size)
+	if s.Entries+s.IdleStates > size {
+		t.Errorf("%d entries and %d idle states, size %d", s.Entries, s.IdleStates, size)
+	}
+	if err := teamperm.CheckCache(c); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -890,5 +910,111 @@ func TestCacheInvalidateMemberKeepsTheNewestState(t *testing.T) {
 	c.InvalidateOrganization(org) // forgets the state: the older one is taken again
 	if m, err := c.Member(ctx, org, teamperm.IntID(2)); err != nil || m.Org().Revision != 3 {
 		t.Errorf("after InvalidateOrganization: %v, %v", m.Org(), err)
+	}
+}
+
+// laggingLoader loads every member as a Member of an organisation on Pro
+// at the revision rev[org] (1 when unset), which a test lowers to play a
+// loader that lags behind.
+type laggingLoader struct {
+	mu  sync.Mutex
+	rev map[teamperm.ID]uint64
+}
+
+func (l *laggingLoader) Load(ctx context.Context, org, member teamperm.ID) (teamperm.Organization, teamperm.Settings, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rev, ok := l.rev[org]
+	if !ok {
+		rev = 1
+	}
+	return teamperm.Organization{ID: org, Features: teamperm.PlanPro.Features(), Revision: rev}, teamperm.Settings{Member: member, Role: teamperm.RoleMember}, nil
+}
+
+func (l *laggingLoader) set(org teamperm.ID, rev uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rev[org] = rev
+}
+
+// TestCacheIdleStatesBounded: the organisation states InvalidateMember
+// keeps after dropping an organisation's last member count toward the
+// cache's size, with its members: however many organisations go idle, the
+// cache holds at most size members and states (it held one state per
+// such organisation until InvalidateOrganization or InvalidateAll).
+func TestCacheIdleStatesBounded(t *testing.T) {
+	const size = 8
+	c := teamperm.NewCache(&laggingLoader{rev: map[teamperm.ID]uint64{}}, size)
+	member := teamperm.IntID(1)
+	for k := range 200 {
+		org := teamperm.IntID(int64(k + 1))
+		mustMember(t, c, org, member)
+		if k%3 == 0 { // a second member: the organisation is idle only once both go
+			mustMember(t, c, org, teamperm.IntID(2))
+			c.InvalidateMember(org, teamperm.IntID(2))
+		}
+		c.InvalidateMember(org, member)
+		if n := teamperm.CacheOrgStates(c); n > size {
+			t.Fatalf("after %d organisations: %d organisation states held, size %d", k+1, n, size)
+		}
+		if err := teamperm.CheckCache(c); err != nil {
+			t.Fatalf("after %d organisations: %v", k+1, err)
+		}
+	}
+	if s := c.Stats(); s.Entries != 0 || s.IdleStates != size || s.Evictions != 0 {
+		t.Errorf("Stats: %+v, want no member, %d idle states, no member evicted", s, size)
+	}
+	c.InvalidateAll()
+	if s := c.Stats(); s.Entries != 0 || s.IdleStates != 0 || teamperm.CacheOrgStates(c) != 0 {
+		t.Errorf("after InvalidateAll: %+v, %d organisation states", s, teamperm.CacheOrgStates(c))
+	}
+}
+
+// TestCacheIdleStatesGoFirst: while the cache has room an idle state is
+// kept, and a lagging loader cannot roll its organisation back; when the
+// cache needs room, the oldest idle state is forgotten before any member
+// is evicted; an organisation that gets a member again is no longer idle.
+func TestCacheIdleStatesGoFirst(t *testing.T) {
+	l := &laggingLoader{rev: map[teamperm.ID]uint64{}}
+	c := teamperm.NewCache(l, 3)
+	ctx := context.Background()
+	org := func(n int64) teamperm.ID { return teamperm.IntID(n) }
+	a, b := teamperm.IntID(7), teamperm.IntID(8)
+	l.set(org(1), 5)
+	mustMember(t, c, org(1), a)
+	mustMember(t, c, org(2), b)
+	c.InvalidateMember(org(1), a) // org 1 idle at revision 5
+	l.set(org(1), 3)              // the loader now lags
+	mustMember(t, c, org(3), b)   // room for it: org 1 stays
+	if s := c.Stats(); s.Entries != 2 || s.IdleStates != 1 {
+		t.Fatalf("Stats: %+v, want 2 members and 1 idle state", s)
+	}
+	if m, err := c.Member(ctx, org(1), a); err == nil {
+		t.Fatalf("organisation 1 rolled back to revision %d while its newer state was idle", m.Org().Revision)
+	}
+	l.set(org(1), 5)
+	mustMember(t, c, org(1), a) // busy again: org 1 is no longer idle
+	c.InvalidateMember(org(1), a)
+	c.InvalidateMember(org(3), b) // idle after org 1: org 1 is the oldest
+	mustMember(t, c, org(4), a)   // full: the oldest idle state (org 1) goes first
+	if s := c.Stats(); s.Entries != 2 || s.IdleStates != 1 || s.Evictions != 0 {
+		t.Fatalf("Stats: %+v, want 2 members, 1 idle state, no member evicted", s)
+	}
+	l.set(org(3), 0) // organisation 3, idle at revision 1, is kept
+	if m, err := c.Member(ctx, org(3), b); err == nil {
+		t.Fatalf("organisation 3 rolled back to revision %d: the newer idle state went first", m.Org().Revision)
+	}
+	l.set(org(3), 1)
+	loads := c.Stats().Loads
+	mustMember(t, c, org(5), a) // then organisation 3's
+	if s := c.Stats(); s.Entries != 3 || s.IdleStates != 0 || s.Evictions != 0 || s.Loads != loads+1 {
+		t.Fatalf("Stats: %+v, want 3 members, no idle state, no member evicted", s)
+	}
+	mustMember(t, c, org(2), b) // still cached: a hit
+	if s := c.Stats(); s.Loads != loads+1 {
+		t.Errorf("member %v of %v was evicted before the idle states: %+v", b, org(2), s)
+	}
+	if err := teamperm.CheckCache(c); err != nil {
+		t.Error(err)
 	}
 }

@@ -268,7 +268,11 @@ func TestParseEditsCodes(t *testing.T) {
 		{`{}`, teamperm.CodeInvalidJSON, ""},
 		{`[`, teamperm.CodeInvalidJSON, ""},
 		{`[] []`, teamperm.CodeInvalidJSON, ""},
-		{"[\xff]", teamperm.CodeInvalidJSON, ""},
+		{"[\xff]", teamperm.CodeInvalidJSON, "/0"}, // as [x]: not a value
+		{"[x]", teamperm.CodeInvalidJSON, "/0"},
+		{"[{\"o\xffp\":\"grant\"}]", teamperm.CodeInvalidJSON, "/0"},
+		{"[{\"op\":\"grant\",\"permission\":\"chat.send\xff\"}]", teamperm.CodeInvalidJSON, "/0/permission"},
+		{"[{\"op\":\"set_instances\",\"instances\":[1,\"\xc0\xaf\"]}]", teamperm.CodeInvalidJSON, "/0/instances"},
 		{`[1]`, teamperm.CodeInvalidJSON, "/0"},
 		{`[{"op":"grant","permission":"chat.send","op":"deny"}]`, teamperm.CodeInvalidJSON, "/0"},
 		{`[{"op":"grant","permission":7}]`, teamperm.CodeInvalidJSON, "/0/permission"},
@@ -286,6 +290,10 @@ func TestParseEditsCodes(t *testing.T) {
 		{`[{"op":"set_pipelines","pipelines":[3,3]}]`, teamperm.CodeDuplicateID, "/0/pipelines"},
 		{`[{"op":"set_instances","instances":[null]}]`, teamperm.CodeInvalidID, "/0/instances"},
 		{`[{"op":"set_instances","instances":[1e3]}]`, teamperm.CodeInvalidID, "/0/instances"},
+		{`[{"op":"set_instances","instances":[-0]}]`, teamperm.CodeInvalidID, "/0/instances"},
+		{`[{"op":"set_instances","instances":[01]}]`, teamperm.CodeInvalidJSON, "/0/instances"},
+		{`[{"op":"set_instances","instances":[{}]}]`, teamperm.CodeInvalidID, "/0/instances"},
+		{`[{"op":"set_pipelines","pipelines":[7,-0]}]`, teamperm.CodeInvalidID, "/0/pipelines"},
 		{`[{"op":"set_instances","instances":[{"uuid":"nope"}]}]`, teamperm.CodeInvalidID, "/0/instances"},
 	}
 	for _, tt := range tests {

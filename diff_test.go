@@ -128,11 +128,13 @@ func jsonDiffSeeds(t testing.TB) [][]byte {
 		`[{"op":"set_instances","instances":[3,3]}]`, `[{"op":"set_instances","instances":[null]}]`,
 		`[{"op":"set_only_assigned_chats","on":1}]`, `[{"o\u0070":"grant","permission":"chat.send"}]`,
 		`[{"op":"grant","permission":"\ud800"}]`, `[{"op":"grant","permission":"chat.send"},]`,
+		`[{"op":"set_instances","instances":[01]}]`, `[{"op":"set_instances","instances":[{}]}]`,
+		`{"version":01,"member":7,"role":"member"}`, `{"version":1,"member":{},"role":"member"}`, `{"version":1,"member":-0,"role":"member"}`,
 		// IDs.
 		`null`, `0`, `-0`, `7`, `"7"`, `""`, `-9223372036854775808`, `9223372036854775807`, `-9223372036854775809`,
 		uuid, `{"uuid":"` + strings.ToUpper(textUUID) + `"}`, `{"UUID":"` + textUUID + `"}`, `{"uuid":"bad"}`,
 		`{"uuid":"` + textUUID + `","x":1}`, `{"uuid":"` + textUUID + `"`, `{"uuid":7}`, `{}`, `{"uuid"}`,
-		`1.0`, `1e3`, `01`, `-`, `-x`, `1.`, `1.e3`, `1e+`, `2E-3`, `1.5.3`, `nul`, `nulx`, `nullx`, `tru`, `true`, `falsey`,
+		`1.0`, `1e3`, `01`, `-01`, `00`, `0 1`, `[0,01]`, `-0.0`, `-`, `-x`, `1.`, `1.e3`, `1e+`, `2E-3`, `1.5.3`, `nul`, `nulx`, `nullx`, `tru`, `true`, `falsey`,
 		`"\u003c\ud800\u2028"`, `"\ud83d\ude00"`, `"\uD83D\uDE00"`, `"\ud83d\ud83d\ude00"`, `"\udc00"`, `"\\ud800"`, `"\ufffd"`,
 		`"é"`, `"a\tb"`, "\"a\tb\"", `"\x"`, `"\u12"`, `"\u12g4"`, `"abc`, `7 8`, "\"\xff\"", " 7 ", "7\n", "\x00",
 		// Permission sets.
@@ -171,7 +173,7 @@ func nearJSON() *rapid.Generator[[]byte] {
 		`"uuid"`, `"Role"`, `"extra"`, `""`, `"d\u0065ny"`, `"\ud800"`, `"versio\u006e"`,
 	}
 	values := []string{
-		`1`, `0`, `-0`, `2`, `-1`, `42`, `1.0`, `1e0`, `18446744073709551615`, `18446744073709551616`, `9223372036854775808`,
+		`1`, `0`, `-0`, `01`, `-00`, `2`, `-1`, `42`, `1.0`, `1e0`, `18446744073709551615`, `18446744073709551616`, `9223372036854775808`,
 		`"member"`, `"admin"`, `"owner"`, `"Member"`, `""`, `"42"`, `"all"`, `"ALL"`, `"\u0061ll"`, `true`, `false`, `null`,
 		`[]`, `{}`, `["contact.view"]`, `["chat.send","chat.send"]`, `["x"]`, `["contact.export","x",1]`,
 		`[7,9]`, `[7,"7"]`, `[7,7]`, `[null]`, `[true]`, `[[7]]`, `[{"uuid":"` + textUUID + `"}]`,

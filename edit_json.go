@@ -124,7 +124,8 @@ func (es Edits) MarshalJSON() ([]byte, error) {
 // unknown_permission, unknown_role, invalid_id, duplicate_id) and whose
 // Field is the JSON Pointer of the value at fault ("/1/permission"), for a
 // settings page to show next to the control. Access checks happen later,
-// in [ApplyEdits].
+// in [ApplyEdits]. Keys are matched as by [Settings.UnmarshalJSON]:
+// exactly, after unescaping ("\u006fp" is "op", and a duplicate of it).
 func ParseEdits(data []byte) ([]Edit, error) {
 	var d jsonDecoder
 	edits, err := d.edits(data)
@@ -143,9 +144,7 @@ func ParseEdits(data []byte) ([]Edit, error) {
 }
 
 func (d *jsonDecoder) edits(data []byte) ([]Edit, error) {
-	if err := d.start(data, ErrInvalidSettings); err != nil {
-		return nil, err
-	}
+	d.start(data, ErrInvalidSettings)
 	if err := d.expect("edits", '[', "an array"); err != nil {
 		return nil, err
 	}

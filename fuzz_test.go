@@ -137,10 +137,11 @@ func FuzzParseKind(f *testing.F) {
 	})
 }
 
-// FuzzIDJSON: an ID decodes with an error, or round trips.
+// FuzzIDJSON: an ID decodes with an error, or round trips; a number
+// decodes only in the one spelling MarshalJSON writes for it.
 func FuzzIDJSON(f *testing.F) {
 	for _, s := range []string{
-		`null`, `0`, `-0`, `7`, `"7"`, `""`, `-9223372036854775808`, `9223372036854775807`,
+		`null`, `0`, `-0`, ` -0 `, `-0.0`, `0e0`, `00`, `-1`, `7`, `"7"`, `""`, `-9223372036854775808`, `9223372036854775807`,
 		`{"uuid":"` + textUUID + `"}`, `{"uuid":"` + strings.ToUpper(textUUID) + `"}`,
 		`"\u003c\ud800\u2028"`, `"é"`,
 		`1.0`, `1e3`, `9223372036854775808`, `{"UUID":"` + textUUID + `"}`, `{"uuid":"bad"}`,
@@ -159,6 +160,9 @@ func FuzzIDJSON(f *testing.F) {
 		b, err := id.MarshalJSON()
 		if err != nil {
 			t.Fatalf("UnmarshalJSON(%q) = %v, but MarshalJSON failed: %v", data, id, err)
+		}
+		if n := bytes.Trim(data, " \t\r\n"); len(n) > 0 && (n[0] == '-' || '0' <= n[0] && n[0] <= '9') && !bytes.Equal(n, b) {
+			t.Fatalf("UnmarshalJSON(%q) = %v, written %s: a number decodes only in its canonical spelling", data, id, b)
 		}
 		var back teamperm.ID
 		if err := back.UnmarshalJSON(b); err != nil || back != id {

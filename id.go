@@ -175,8 +175,15 @@ func (id ID) appendJSON(b []byte) ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the forms [ID.MarshalJSON] writes. A number must be
-// an integer in int64's range written without fraction or exponent; any
-// other value is an error naming it.
+// an integer in int64's range written as MarshalJSON writes it: without
+// fraction or exponent (1.0, 1e2), and zero as 0, not -0 (JSON itself
+// refuses a leading zero or plus sign, 01 or +1). So an integer key has
+// one spelling. Any other value is an error naming it, wrapping
+// [ErrInvalidID].
+//
+// 0 decodes to IntID(0), a valid instance, pipeline or record key, as in
+// Go; like IntID(0) in Go, it is refused as an organisation or member ID
+// where one is required ([Settings.Validate], [Compile]).
 func (id *ID) UnmarshalJSON(data []byte) error {
 	v, err := parseIDJSON(data)
 	if err != nil {
@@ -188,9 +195,7 @@ func (id *ID) UnmarshalJSON(data []byte) error {
 
 func parseIDJSON(data []byte) (ID, error) {
 	var d jsonDecoder
-	if err := d.start(data, ErrInvalidID); err != nil {
-		return ID{}, err
-	}
+	d.start(data, ErrInvalidID)
 	id, err := d.id("id")
 	if err == nil {
 		err = d.finish()

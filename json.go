@@ -9,12 +9,13 @@ import (
 
 // jsonDecoder reads JSON strictly, token by token, straight from the
 // input: keys are matched exactly (encoding/json folds case), duplicate
-// keys are errors, numbers are checked for their exact form, and every
-// error names the value.
+// keys are errors, numbers are checked for their exact form, a string
+// that is not valid UTF-8 is an error, and every error names the value.
 //
 // It accepts and refuses exactly what the decoder it replaced did (token
 // by token over encoding/json's Decoder, kept as the oracle of the
-// differential fuzz target FuzzJSONDecoders): next mirrors
+// differential fuzz target FuzzJSONDecoders, and changed alike where the
+// rules changed since: json_oracle_test.go lists how): next mirrors
 // encoding/json's Decoder.Token, state for state, and the readers below
 // ask for the same tokens in the same order, so the first error is the
 // same one. It allocates nothing itself but the strings of text IDs, a
@@ -76,20 +77,18 @@ type jsonSyntaxError struct {
 func (e *jsonSyntaxError) Error() string { return e.msg + ": " + e.sentinel.Error() }
 func (e *jsonSyntaxError) Unwrap() error { return e.sentinel }
 
-// start prepares d to read data. Input that is not valid UTF-8 is refused
-// (encoding/json would silently replace the bad bytes).
-func (d *jsonDecoder) start(data []byte, sentinel error) error {
+// start prepares d to read data. Bytes that are not UTF-8 are refused
+// where they stand, as any other error: in a string (encoding/json would
+// silently replace them) by [jsonDecoder.str], naming the value; elsewhere
+// they are not JSON at all, a syntax error.
+func (d *jsonDecoder) start(data []byte, sentinel error) {
 	*d = jsonDecoder{data: data, sentinel: sentinel}
-	if !utf8.Valid(data) {
-		return fmt.Errorf("teamperm: input %q is not valid UTF-8: %w", clip(data), sentinel)
-	}
-	return nil
 }
 
 // finish insists that only white space follows the value.
 func (d *jsonDecoder) finish() error {
 	if _, ok := d.peek(); ok {
-		return fmt.Errorf("teamperm: unexpected data after the value in %s: %w", clip(d.data), d.sentinel)
+		return fmt.Errorf("teamperm: unexpected data after the value in %q: %w", clip(d.data), d.sentinel)
 	}
 	return nil
 }
@@ -99,6 +98,11 @@ func (d *jsonDecoder) syntax(what, msg string, off int) error {
 }
 
 func (d *jsonDecoder) unexpected(what string, c byte, context string) error {
+	if c >= utf8.RuneSelf {
+		// encoding/json would print the byte as a Latin-1 letter, which
+		// the input does not hold.
+		return d.syntax(what, fmt.Sprintf("invalid byte %#02x%s", c, context), d.pos)
+	}
 	return d.syntax(what, "invalid character "+quoteChar(c)+context, d.pos)
 }
 
@@ -265,6 +269,12 @@ func (d *jsonDecoder) scalar(what string) (jsonToken, error) {
 		switch {
 		case i < len(b) && b[i] == '0':
 			i++
+			if n := i; digits() {
+				// encoding/json would read 0 and then trip on the next
+				// digit as if it followed a value: say what is wrong.
+				d.pos = n
+				return jsonToken{}, d.syntax(what, "number "+clip(b[start:i])+" has a leading zero", start)
+			}
 		case !digits():
 			return jsonToken{}, d.numberError(what, i)
 		}
@@ -322,7 +332,7 @@ func (d *jsonDecoder) numberError(what string, i int) error {
 func (d *jsonDecoder) str(what string) (jsonToken, error) {
 	b := d.data
 	start := d.pos + 1
-	escaped := false
+	escaped, ascii := false, true
 	i := start
 	for {
 		if i >= len(b) {
@@ -337,6 +347,7 @@ func (d *jsonDecoder) str(what string) (jsonToken, error) {
 			return jsonToken{}, d.unexpected(what, c, " in string literal")
 		}
 		if c != '\\' {
+			ascii = ascii && c < utf8.RuneSelf
 			i++
 			continue
 		}
@@ -364,6 +375,11 @@ func (d *jsonDecoder) str(what string) (jsonToken, error) {
 		}
 	}
 	d.pos = i + 1
+	if !ascii {
+		if err := d.checkUTF8(what, start, i); err != nil {
+			return jsonToken{}, err
+		}
+	}
 	if !escaped {
 		return jsonToken{kind: jsonString, raw: b[start:i]}, nil
 	}
@@ -375,6 +391,26 @@ func (d *jsonDecoder) str(what string) (jsonToken, error) {
 		return jsonToken{}, fmt.Errorf("teamperm: %s: string has an unpaired surrogate escape %s: %w", what, lone, d.sentinel)
 	}
 	return jsonToken{kind: jsonString, raw: text}, nil
+}
+
+// checkUTF8 refuses the string literal data[start:end] (without its
+// quotes) if it is not valid UTF-8: encoding/json would replace the bad
+// bytes with U+FFFD, so two distinct keys could decode to one. The error
+// names the value, quotes the literal (clipped) and gives the offset of
+// the first bad byte in the input.
+func (d *jsonDecoder) checkUTF8(what string, start, end int) error {
+	return checkUTF8(what, d.data[start:end], start, d.sentinel)
+}
+
+func checkUTF8(what string, lit []byte, offset int, sentinel error) error {
+	for i := 0; i < len(lit); {
+		r, n := utf8.DecodeRune(lit[i:])
+		if r == utf8.RuneError && n == 1 {
+			return fmt.Errorf("teamperm: %s: string %q is not valid UTF-8 at offset %d: %w", what, clip(lit), offset+i, sentinel)
+		}
+		i += n
+	}
+	return nil
 }
 
 func unhex(c byte) (rune, bool) {
@@ -498,7 +534,9 @@ func (d *jsonDecoder) expect(what string, delim byte, want string) error {
 
 // key reads the next key of an object, returns its index in names (-1
 // for a name not listed) and marks it in seen. A listed key seen twice is
-// an error naming it. The key's text is valid until the next token.
+// an error naming it. Keys are matched exactly after unescaping, as every
+// JSON parser reads them: "\u006fp" is "op" (see [Settings.UnmarshalJSON]).
+// The key's text is valid until the next token.
 func (d *jsonDecoder) key(what string, names []string, seen *uint32) (int, []byte, error) {
 	t, err := d.next(what)
 	if err != nil {
@@ -619,6 +657,11 @@ func (d *jsonDecoder) id(what string) (ID, error) {
 	case jsonString:
 		return StringID(string(t.raw)), nil
 	case jsonNumber:
+		if string(t.raw) == "-0" {
+			// Its only reading, IntID(0), has a canonical spelling: one
+			// key, one spelling (a fraction or exponent is refused below).
+			return ID{}, fmt.Errorf("teamperm: %s -0: an integer ID is written 0, not -0: %w", what, ErrInvalidID)
+		}
 		n, ok := parseInt64(t.raw)
 		if !ok {
 			return ID{}, fmt.Errorf("teamperm: %s %s: want an int64 integer: %w", what, t.raw, ErrInvalidID)
@@ -633,7 +676,11 @@ func (d *jsonDecoder) id(what string) (ID, error) {
 		return ID{}, err
 	}
 	if !k.isString("uuid") {
-		return ID{}, fmt.Errorf("teamperm: %s: key %s: want \"uuid\": %w", what, describeToken(k), ErrInvalidID)
+		got := "an empty object"
+		if k.kind == jsonString {
+			got = "an object with the key " + describeToken(k)
+		}
+		return ID{}, fmt.Errorf("teamperm: %s: got %s, want %s (the only object is {\"uuid\":...}): %w", what, got, want, ErrInvalidID)
 	}
 	s, err := d.text(what)
 	if err != nil {

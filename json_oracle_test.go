@@ -1,10 +1,27 @@
 package teamperm
 
 // The strict JSON decoder that teamperm used before json.go's own scanner:
-// token by token over encoding/json's Decoder, kept verbatim (renamed) as
-// the oracle of the differential fuzz target FuzzJSONDecoders. The only
-// change: a syntax error from encoding/json is a *jsonSyntaxError, so the
-// test can compare every other error message exactly.
+// token by token over encoding/json's Decoder, kept (renamed) as the
+// oracle of the differential fuzz target FuzzJSONDecoders, which compares
+// the two decoders' outcomes, values, sentinels and, but for syntax
+// errors, messages exactly.
+//
+// It is the old decoder verbatim but for these changes, each made to
+// json.go's decoder too, so that the differential test keeps checking the
+// new scanner against encoding/json's:
+//   - a syntax error from encoding/json is a *jsonSyntaxError, so the test
+//     can compare every other error message exactly;
+//   - bytes that are not UTF-8 are refused in the string that holds them,
+//     with an error naming its value (token), not up front for the input
+//     as a whole; elsewhere encoding/json's syntax error refuses them;
+//   - an ID written -0 is refused (it was read as IntID(0)): an integer ID
+//     has one spelling, the one ID.MarshalJSON writes;
+//   - a number with a leading zero (01) is a syntax error of that number,
+//     not of the token after 0 (which a check of 0 came before);
+//   - an object without "uuid" where an ID is expected says so ("got an
+//     empty object"), not "key \"}\"";
+//   - the input echoed by an error ("unexpected data after the value",
+//     a permission set's) is quoted with %q.
 
 import (
 	"bytes"
@@ -28,12 +45,9 @@ type oracleDecoder struct {
 }
 
 // oracleDecodeStrict runs read over data and insists that it consumed exactly one
-// JSON value. Input that is not valid UTF-8 is refused, since
+// JSON value. A string that is not valid UTF-8 is refused by token, since
 // encoding/json would silently replace the bad bytes.
 func oracleDecodeStrict(data []byte, sentinel error, read func(*oracleDecoder) error) error {
-	if !utf8.Valid(data) {
-		return fmt.Errorf("teamperm: input %q is not valid UTF-8: %w", clip(data), sentinel)
-	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	d := &oracleDecoder{data: data, dec: dec, sentinel: sentinel}
@@ -41,7 +55,7 @@ func oracleDecodeStrict(data []byte, sentinel error, read func(*oracleDecoder) e
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("teamperm: unexpected data after the value in %s: %w", clip(data), sentinel)
+		return fmt.Errorf("teamperm: unexpected data after the value in %q: %w", clip(data), sentinel)
 	}
 	return nil
 }
@@ -55,9 +69,31 @@ func (d *oracleDecoder) token(what string) (json.Token, error) {
 		}
 		return nil, &jsonSyntaxError{msg: fmt.Sprintf("teamperm: %s: %v", what, err), sentinel: d.sentinel}
 	}
-	// encoding/json replaces an escaped lone surrogate ("\ud800") with
-	// U+FFFD, so two distinct keys could decode to one: refuse it.
+	if n, ok := t.(json.Number); ok && (n == "0" || n == "-0") {
+		// encoding/json reads 0 of 01 and trips on the 1 only as the next
+		// token: refuse the number itself.
+		if end := d.dec.InputOffset(); end < int64(len(d.data)) && '0' <= d.data[end] && d.data[end] <= '9' {
+			return nil, &jsonSyntaxError{msg: fmt.Sprintf("teamperm: %s: number with a leading zero", what), sentinel: d.sentinel}
+		}
+	}
+	// encoding/json replaces bytes that are not UTF-8 and an escaped lone
+	// surrogate ("\ud800") with U+FFFD, so two distinct keys could decode
+	// to one: refuse them.
 	if s, ok := t.(string); ok && strings.ContainsRune(s, utf8.RuneError) {
+		end := d.dec.InputOffset()
+		raw := d.data[start:end]
+		q := bytes.IndexByte(raw, '"') // after white space, ':' or ','
+		if lit := raw[q+1 : len(raw)-1]; !utf8.Valid(lit) {
+			bad := 0
+			for utf8.FullRune(lit[bad:]) {
+				r, n := utf8.DecodeRune(lit[bad:])
+				if r == utf8.RuneError && n == 1 {
+					break
+				}
+				bad += n
+			}
+			return nil, fmt.Errorf("teamperm: %s: string %q is not valid UTF-8 at offset %d: %w", what, clip(lit), start+int64(q)+1+int64(bad), d.sentinel)
+		}
 		if esc, bad := oracleLoneSurrogate(d.data[start:d.dec.InputOffset()]); bad {
 			return nil, fmt.Errorf("teamperm: %s: string has an unpaired surrogate escape %s: %w", what, esc, d.sentinel)
 		}
@@ -227,6 +263,9 @@ func (d *oracleDecoder) id(what string) (ID, error) {
 	case string:
 		return StringID(v), nil
 	case json.Number:
+		if v == "-0" {
+			return ID{}, fmt.Errorf("teamperm: %s -0: an integer ID is written 0, not -0: %w", what, ErrInvalidID)
+		}
 		n, err := strconv.ParseInt(string(v), 10, 64)
 		if err != nil {
 			return ID{}, fmt.Errorf("teamperm: %s %s: want an int64 integer: %w", what, v, ErrInvalidID)
@@ -241,7 +280,11 @@ func (d *oracleDecoder) id(what string) (ID, error) {
 			return ID{}, err
 		}
 		if k != "uuid" {
-			return ID{}, fmt.Errorf("teamperm: %s: key %s: want \"uuid\": %w", what, oracleDescribeToken(k), ErrInvalidID)
+			got := "an empty object"
+			if _, ok := k.(string); ok {
+				got = "an object with the key " + oracleDescribeToken(k)
+			}
+			return ID{}, fmt.Errorf("teamperm: %s: got %s, want %s (the only object is {\"uuid\":...}): %w", what, got, want, ErrInvalidID)
 		}
 		s, err := d.string(what)
 		if err != nil {
@@ -478,7 +521,7 @@ func oracleUnmarshalPermissionSet(s *PermissionSet, data []byte) error {
 	var t PermissionSet
 	err := oracleDecodeStrict(data, ErrInvalidSettings, func(d *oracleDecoder) error {
 		var err error
-		t, err = d.permissions("permission set " + clip(data))
+		t, err = d.permissions("permission set " + strconv.Quote(clip(data)))
 		return err
 	})
 	if err != nil {

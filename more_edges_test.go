@@ -91,17 +91,32 @@ func TestInvalidMemberDecisions(t *testing.T) {
 	}
 }
 
-// TestErrorsQuoteShortInputs: a decoder's error quotes an input of up to
-// 64 bytes whole, and a longer one cut at 64 bytes with "...".
+// TestErrorsQuoteShortInputs: a decoder's error quotes the text at fault
+// whole up to 64 bytes, and cut at 64 bytes with "..." when longer: the
+// string that is not UTF-8 (without its quotes; the offset then says where
+// the bad byte is), the input that has data after its value.
 func TestErrorsQuoteShortInputs(t *testing.T) {
 	for _, n := range []int{63, 64, 65, 100} {
-		data := []byte(`"` + strings.Repeat("a", n-3) + "\xff" + `"`)
+		lit := strings.Repeat("a", n-3) + "\xff"
 		var id teamperm.ID
-		err := id.UnmarshalJSON(data)
+		err := id.UnmarshalJSON([]byte(`"` + lit + `"`))
 		if !errors.Is(err, teamperm.ErrInvalidID) {
 			t.Fatalf("%d bytes: %v", n, err)
 		}
-		want := fmt.Sprintf("%q", data)
+		want := fmt.Sprintf("%q", lit)
+		if len(lit) > 64 {
+			want = fmt.Sprintf("%q", lit[:64]+"...")
+		}
+		if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), fmt.Sprintf("offset %d", n-2)) {
+			t.Errorf("%d bytes: error %q does not quote the string as %s and name offset %d", n, err, want, n-2)
+		}
+
+		data := []byte(strings.Repeat(" ", n-2) + "7\xff")
+		err = id.UnmarshalJSON(data)
+		if !errors.Is(err, teamperm.ErrInvalidID) {
+			t.Fatalf("%d bytes: %v", n, err)
+		}
+		want = fmt.Sprintf("%q", data)
 		if n > 64 {
 			want = fmt.Sprintf("%q", string(data[:64])+"...")
 		}

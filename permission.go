@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"math/bits"
+	"strconv"
 	"strings"
 )
 
@@ -396,10 +397,8 @@ func (s PermissionSet) MarshalJSON() ([]byte, error) {
 // twice is an error that names the value, and s is left unchanged.
 func (s *PermissionSet) UnmarshalJSON(data []byte) error {
 	var d jsonDecoder
-	if err := d.start(data, ErrInvalidSettings); err != nil {
-		return err
-	}
-	t, err := d.permissions("permission set " + clip(data))
+	d.start(data, ErrInvalidSettings)
+	t, err := d.permissions("permission set " + strconv.Quote(clip(data)))
 	if err == nil {
 		err = d.finish()
 	}

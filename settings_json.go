@@ -77,16 +77,23 @@ func (a Access) appendJSON(b []byte) ([]byte, error) {
 // one ([ErrUnknownPermission], [ErrUnknownRole], [ErrInvalidID]). On error
 // s is left unchanged.
 //
+// Keys, like every string, are compared exactly (byte for byte, no case
+// folding) after unescaping, as JSON defines them: "r\u006fle" is the key
+// "role", and given next to "role" it is a duplicate key. Every JSON
+// parser reads an escaped key so (encoding/json, JavaScript, PostgreSQL's
+// jsonb, the JSON Schema validators of schema/), so refusing it would
+// only make this decoder disagree with them; what parsers do disagree on,
+// a key given twice (the first or the last wins), is refused in any
+// spelling, and so is an escaped lone surrogate ("\ud800"), which
+// encoding/json would fold into U+FFFD.
+//
 // Decoding works on data in place: it allocates the instance and
 // pipeline lists and the text of text IDs, and nothing else on success.
 func (s *Settings) UnmarshalJSON(data []byte) error {
 	var t Settings
 	var d jsonDecoder
-	var seen uint32
-	err := d.start(data, ErrInvalidSettings)
-	if err == nil {
-		seen, err = d.settings(&t)
-	}
+	d.start(data, ErrInvalidSettings)
+	seen, err := d.settings(&t)
 	if err == nil {
 		err = d.finish()
 	}

@@ -328,7 +328,12 @@ func settingsJSONErrorCases() []settingsJSONErrorCase {
 		{"lone-surrogate-key", `{"version":1,"member":42,"role":"member","\ud800":1}`, e(inv), m(`\ud800`)},
 		{"lone-surrogate-role", `{"version":1,"member":42,"role":"\ud800"}`, e(inv), m(`\ud800`)},
 		{"int-zero-member", `{"version":1,"member":0,"role":"member"}`, e(id), m(`member id 0`)},
-		{"minus-zero-member", `{"version":1,"member":-0,"role":"member"}`, e(id), m(`member id 0`)},
+		// -0 is not an ID anywhere: an integer key has one spelling, 0.
+		{"minus-zero-member", `{"version":1,"member":-0,"role":"member"}`, e(id, inv), m(`settings member -0`, "not -0")},
+		{"minus-zero-instance", obj(`"instances":[7,-0]`), e(id, inv), m(`settings instances -0`, "not -0")},
+		{"minus-zero-pipeline", obj(`"pipelines":[-0]`), e(id, inv), m(`settings pipelines -0`, "not -0")},
+		{"minus-zero-revision", obj(`"revision":-0`), e(inv), m(`-0`)},
+		{"minus-zero-version", `{"version":-0,"member":42,"role":"member"}`, e(inv), m(`-0`)},
 		{"unknown-field-null", obj(`"plan":null`), e(inv), m(`"plan"`)},
 		{"wrong-case-key-Role", `{"version":1,"member":42,"Role":"member"}`, e(inv), m(`"Role"`)},
 		{"wrong-case-key-Version", `{"Version":1,"member":42,"role":"member"}`, e(inv), m(`"Version"`)},
@@ -362,9 +367,17 @@ func settingsJSONErrorCases() []settingsJSONErrorCase {
 		{"missing-comma", `{"version":1 "member":42,"role":"member"}`, e(inv), nil},
 		{"single-quotes", `{'version':1,"member":42,"role":"member"}`, e(inv), nil},
 		{"comment", `{` + head + `/* x */}`, e(inv), nil},
-		{"invalid-utf8-in-value", "{\"version\":1,\"member\":\"a\xffb\",\"role\":\"member\"}", e(inv), m("UTF-8")},
-		{"invalid-utf8-in-key", "{" + head + ",\"\xfe\":1}", e(inv), m("UTF-8")},
-		{"invalid-utf8-outside", "{" + head + "}\xff", e(inv), m("UTF-8")},
+		// Bytes that are not UTF-8: in a string, an error naming the value
+		// (the key's object for a key), quoting the string and giving the
+		// offset of the first bad byte; elsewhere, not JSON.
+		{"invalid-utf8-in-value", "{\"version\":1,\"member\":\"a\xffb\",\"role\":\"member\"}", e(inv), m("settings member: ", `"a\xffb"`, "UTF-8", "offset 24")},
+		{"invalid-utf8-in-key", "{" + head + ",\"\xfe\":1}", e(inv), m("settings: ", `"\xfe"`, "UTF-8")},
+		{"invalid-utf8-in-role", `{"version":1,"member":42,"role":"mem` + "\xc3" + `ber"}`, e(inv), m("settings role: ", "UTF-8", "offset 36")},
+		{"invalid-utf8-in-permission", obj(`"grant":["contact.view","chat.send` + "\xe2\x82" + `"]`), e(inv), m("settings grant: ", "UTF-8")},
+		{"invalid-utf8-in-instance", obj(`"instances":[7,"brand` + "\xff" + `"]`), e(inv), m("settings instances: ", "UTF-8")},
+		{"invalid-utf8-long-string", obj(`"pipelines":["` + strings.Repeat("p", 70) + "\xff" + `"]`), e(inv), m("settings pipelines: ", `"`+strings.Repeat("p", 64)+`..."`, "UTF-8")},
+		{"invalid-utf8-outside", "{" + head + "}\xff", e(inv), m("after the value")},
+		{"invalid-utf8-between", "{\"version\":1\xff,\"member\":42,\"role\":\"member\"}", e(inv), m("settings: ", "invalid byte 0xff", "offset 12")},
 
 		// version.
 		{"version-2", `{"version":2,"member":42,"role":"member"}`, e(inv), m("2")},
@@ -375,6 +388,8 @@ func settingsJSONErrorCases() []settingsJSONErrorCase {
 		{"version-string", `{"version":"1","member":42,"role":"member"}`, e(inv), m(`"1"`)},
 		{"version-null", `{"version":null,"member":42,"role":"member"}`, e(inv), m("null")},
 		{"version-bool", `{"version":true,"member":42,"role":"member"}`, e(inv), m("true")},
+		{"version-leading-zero", `{"version":01,"member":42,"role":"member"}`, e(inv), m("settings version: ", "number 01 has a leading zero", "offset 11")},
+		{"version-zero-zero", `{"version":00,"member":42,"role":"member"}`, e(inv), m("settings version: ", "number 00 has a leading zero")},
 		{"version-huge", `{"version":18446744073709551617,"member":42,"role":"member"}`, e(inv), m("18446744073709551617")},
 
 		// member.
@@ -388,7 +403,10 @@ func settingsJSONErrorCases() []settingsJSONErrorCase {
 		{"member-uuid-bad", `{"version":1,"member":{"uuid":"bad"},"role":"member"}`, e(id, inv), m(`"bad"`)},
 		{"member-uuid-key-case", `{"version":1,"member":{"UUID":"` + textUUID + `"},"role":"member"}`, e(id, inv), m(`"UUID"`)},
 		{"member-uuid-extra-key", `{"version":1,"member":{"uuid":"` + textUUID + `","x":1},"role":"member"}`, e(id, inv), nil},
-		{"member-uuid-empty-object", `{"version":1,"member":{},"role":"member"}`, e(id, inv), nil},
+		{"member-uuid-empty-object", `{"version":1,"member":{},"role":"member"}`, e(id, inv), m("settings member: got an empty object, want an integer", `{"uuid":...}`)},
+		{"member-object-other-key", `{"version":1,"member":{"id":42},"role":"member"}`, e(id, inv), m(`settings member: got an object with the key "id", want an integer`)},
+		{"member-leading-zero", `{"version":1,"member":042,"role":"member"}`, e(inv), m("settings member: ", "number 042 has a leading zero")},
+		{"member-minus-leading-zero", `{"version":1,"member":-042,"role":"member"}`, e(inv), m("settings member: ", "number -042 has a leading zero")},
 
 		// role.
 		{"role-empty", `{"version":1,"member":42,"role":""}`, e(role, inv), m(`""`)},
@@ -405,6 +423,7 @@ func settingsJSONErrorCases() []settingsJSONErrorCase {
 		{"revision-fraction", obj(`"revision":1.5`), e(inv), m("1.5")},
 		{"revision-string", obj(`"revision":"3"`), e(inv), m(`"3"`)},
 		{"revision-null", obj(`"revision":null`), e(inv), m("null")},
+		{"revision-leading-zero", obj(`"revision":007`), e(inv), m("settings revision: ", "number 007 has a leading zero")},
 		{"revision-overflow", obj(`"revision":18446744073709551616`), e(inv), m("18446744073709551616")},
 
 		// grant and deny.
@@ -435,6 +454,8 @@ func settingsJSONErrorCases() []settingsJSONErrorCase {
 		{"instances-duplicate-int", obj(`"instances":[7,9,7]`), e(inv), m("7", "twice")},
 		{"instances-duplicate-string", obj(`"instances":["a","a"]`), e(inv), m(`"a"`, "twice")},
 		{"instances-duplicate-uuid-case", obj(`"instances":[` + uuid + `,{"uuid":"` + strings.ToUpper(textUUID) + `"}]`), e(inv), m(textUUID, "twice")},
+		{"instances-leading-zero", obj(`"instances":[7,09]`), e(inv), m("settings instances: ", "number 09 has a leading zero")},
+		{"instances-empty-object", obj(`"instances":[{}]`), e(id, inv), m("settings instances: got an empty object")},
 		{"instances-bool-id", obj(`"instances":[true]`), e(inv), m("true")},
 		{"instances-fraction-id", obj(`"instances":[7.5]`), e(id, inv), m("7.5")},
 		{"instances-nested-array", obj(`"instances":[[7]]`), e(inv), m("array")},
@@ -693,4 +714,241 @@ func settingsRoundTrip(t *rapid.T) {
 
 func TestSettingsJSONRoundTrip(t *testing.T) {
 	rapid.Check(t, settingsRoundTrip)
+}
+
+// jsonPiece is a piece of a JSON document: literal text, or a string
+// literal (without quotes) whose errors must name what.
+type jsonPiece struct {
+	text string
+	what string // "" for literal text
+}
+
+// TestInvalidUTF8NamesTheValue: for every string of a settings document
+// and of an edits body (keys and values, IDs, names, the "uuid" key), and
+// every kind of byte sequence that is not UTF-8, put into that string:
+// the decoder refuses the document with an error that names the value
+// the string belongs to (a key: its object), quotes the string and gives
+// the offset of the bad byte, and wraps the decoder's sentinel.
+func TestInvalidUTF8NamesTheValue(t *testing.T) {
+	s := func(lit, what string) jsonPiece { return jsonPiece{lit, what} }
+	x := func(text string) jsonPiece { return jsonPiece{text: text} }
+	settings := []jsonPiece{
+		x(`{`), s("version", "settings"), x(`:1,`), s("member", "settings"), x(`:`), s("m-1", "settings member"),
+		x(`,`), s("role", "settings"), x(`:`), s("member", "settings role"), x(`,`), s("revision", "settings"), x(`:3,`),
+		s("grant", "settings"), x(`:[`), s("contact.export", "settings grant"), x(`],`),
+		s("deny", "settings"), x(`:[`), s("chat.send", "settings deny"), x(`,`), s("chat.view", "settings deny"), x(`],`),
+		s("instances", "settings"), x(`:[7,`), s("brand-b", "settings instances"), x(`,{`), s("uuid", "settings instances"),
+		x(`:`), s(textUUID, "settings instances"), x(`}],`),
+		s("only_assigned_chats", "settings"), x(`:true,`), s("only_created_deals", "settings"), x(`:false,`),
+		s("pipelines", "settings"), x(`:`), s("all", "settings pipelines"), x(`}`),
+	}
+	edits := []jsonPiece{
+		x(`[{`), s("op", "edit 0"), x(`:`), s("grant", "edit 0 op"), x(`,`), s("permission", "edit 0"), x(`:`),
+		s("chat.send", "edit 0 permission"), x(`},{`), s("op", "edit 1"), x(`:`), s("set_role", "edit 1 op"), x(`,`),
+		s("role", "edit 1"), x(`:`), s("admin", "edit 1 role"), x(`},{`), s("op", "edit 2"), x(`:`),
+		s("set_pipelines", "edit 2 op"), x(`,`), s("pipelines", "edit 2"), x(`:[`), s("p-1", "edit 2 pipelines"),
+		x(`,{`), s("uuid", "edit 2 pipelines"), x(`:`), s(textUUID, "edit 2 pipelines"), x(`}]}]`),
+	}
+	decoders := []struct {
+		name   string
+		pieces []jsonPiece
+		decode func([]byte) error
+	}{
+		{"Settings", settings, func(b []byte) error { var s teamperm.Settings; return s.UnmarshalJSON(b) }},
+		{"ParseEdits", edits, func(b []byte) error { _, err := teamperm.ParseEdits(b); return err }},
+	}
+	// Bytes that are not UTF-8: a stray continuation byte, a byte that
+	// never occurs, a truncated sequence, an overlong encoding, a
+	// surrogate encoded in UTF-8, a code point above U+10FFFF.
+	bad := []string{"\x80", "\xff", "\xe2\x82", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80"}
+	for _, dec := range decoders {
+		join := func(corrupt int, insert string, at int) ([]byte, int) {
+			var b []byte
+			off := -1
+			for i, p := range dec.pieces {
+				if p.what == "" {
+					b = append(b, p.text...)
+					continue
+				}
+				b = append(b, '"')
+				if i != corrupt {
+					b = append(b, p.text...)
+				} else {
+					b = append(b, p.text[:at]...)
+					off = len(b)
+					b = append(b, insert...)
+					b = append(b, p.text[at:]...)
+				}
+				b = append(b, '"')
+			}
+			return b, off
+		}
+		if doc, _ := join(-1, "", 0); dec.decode(doc) != nil {
+			t.Fatalf("%s: the document itself is refused: %v", dec.name, dec.decode(doc))
+		}
+		for i, p := range dec.pieces {
+			if p.what == "" {
+				continue
+			}
+			for _, b := range bad {
+				for _, at := range []int{0, len(p.text) / 2, len(p.text)} {
+					doc, off := join(i, b, at)
+					err := dec.decode(doc)
+					if !errors.Is(err, teamperm.ErrInvalidSettings) {
+						t.Fatalf("%s(%q) = %v, want an error wrapping ErrInvalidSettings", dec.name, doc, err)
+					}
+					lit := p.text[:at] + b + p.text[at:]
+					for _, want := range []string{
+						"teamperm: " + p.what + ": ", fmt.Sprintf("string %q is not valid UTF-8 at offset %d", lit, off),
+					} {
+						if !strings.Contains(err.Error(), want) {
+							t.Errorf("%s(%q): error %q does not say %q", dec.name, doc, err, want)
+						}
+					}
+				}
+			}
+		}
+	}
+	// A lone ID and a permission set name their value too.
+	var id teamperm.ID
+	if err := id.UnmarshalJSON([]byte("\"a\xffb\"")); !errors.Is(err, teamperm.ErrInvalidID) || !strings.Contains(err.Error(), `teamperm: id: string "a\xffb" is not valid UTF-8 at offset 2`) {
+		t.Errorf("ID.UnmarshalJSON: %v", err)
+	}
+	var ps teamperm.PermissionSet
+	if err := ps.UnmarshalJSON([]byte("[\"chat.send\",\"chat.view\xff\"]")); !errors.Is(err, teamperm.ErrInvalidSettings) || !strings.Contains(err.Error(), `string "chat.view\xff" is not valid UTF-8 at offset 23`) {
+		t.Errorf("PermissionSet.UnmarshalJSON: %v", err)
+	}
+}
+
+// TestZeroIntIDAgrees: JSON and the Go API agree on IntID(0) (R17 and the
+// doc of ID): 0 is a valid instance and pipeline key, whether the settings
+// come from JSON, from an edits body or are built in Go, and a restricted
+// member sees the records of instance 0; it is not a valid member ID,
+// refused with ErrInvalidID either way. -0 is no spelling of it.
+func TestZeroIntIDAgrees(t *testing.T) {
+	org := teamperm.Organization{ID: teamperm.IntID(1), Features: teamperm.PlanPro.Features()}
+	zero := teamperm.Only(teamperm.IntID(0))
+	built := teamperm.Settings{Member: teamperm.IntID(42), Role: teamperm.RoleMember, Instances: zero, Pipelines: zero}
+	var decoded teamperm.Settings
+	if err := decoded.UnmarshalJSON([]byte(`{"version":1,"member":42,"role":"member","instances":[0],"pipelines":[0]}`)); err != nil {
+		t.Fatalf("UnmarshalJSON: %v", err)
+	}
+	if diff := cmp.Diff(built, decoded, settingsCmpOpts...); diff != "" {
+		t.Errorf("decoded settings (-built +decoded):\n%s", diff)
+	}
+	if err := built.Validate(); err != nil {
+		t.Errorf("Validate of the built settings: %v", err)
+	}
+	m, err := teamperm.Compile(org, decoded)
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	contact := teamperm.Record{Kind: teamperm.KindContact, Organization: org.ID, Instance: teamperm.IntID(0)}
+	if d := m.EvaluateRecord(teamperm.ContactView, contact); !d.Allowed() {
+		t.Errorf("a member restricted to instance 0 on a contact of instance 0: %v", d)
+	}
+	edits, err := teamperm.ParseEdits([]byte(`[{"op":"set_instances","instances":[0]},{"op":"set_pipelines","pipelines":[0]}]`))
+	if err != nil {
+		t.Fatalf("ParseEdits: %v", err)
+	}
+	want := []teamperm.Edit{teamperm.SetInstances{Access: zero}, teamperm.SetPipelines{Access: zero}}
+	if diff := cmp.Diff(want, edits, settingsCmpOpts...); diff != "" {
+		t.Errorf("ParseEdits (-want +got):\n%s", diff)
+	}
+
+	member0 := built
+	member0.Member = teamperm.IntID(0)
+	if err := member0.Validate(); !errors.Is(err, teamperm.ErrInvalidID) {
+		t.Errorf("Validate with member IntID(0): %v, want ErrInvalidID", err)
+	}
+	if err := decoded.UnmarshalJSON([]byte(`{"version":1,"member":0,"role":"member"}`)); !errors.Is(err, teamperm.ErrInvalidID) {
+		t.Errorf("UnmarshalJSON with member 0: %v, want ErrInvalidID", err)
+	}
+}
+
+// escapeAll writes every character of s as a \u escape.
+func escapeAll(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		fmt.Fprintf(&b, `\u%04x`, r)
+	}
+	return b.String()
+}
+
+// TestJSONKeysMatchAfterUnescaping: keys are matched exactly after
+// unescaping, as the decoders' docs say: a document whose keys are written
+// with escapes decodes as the plain one; a key escaped into another case
+// is unknown and named as unescaped; a key given twice, in any two
+// spellings, is a duplicate.
+func TestJSONKeysMatchAfterUnescaping(t *testing.T) {
+	plainSettings := `{"version":1,"member":42,"role":"member","revision":3,"grant":["contact.export"],"deny":["chat.send"],` +
+		`"instances":[7,{"uuid":"` + textUUID + `"}],"only_assigned_chats":true,"only_created_deals":true,"pipelines":"all"}`
+	plainEdits := `[{"op":"grant","permission":"chat.send"},{"op":"set_instances","instances":[{"uuid":"` + textUUID + `"}]}]`
+	keys := []string{"version", "member", "role", "revision", "grant", "deny", "instances", "only_assigned_chats", "only_created_deals", "pipelines", "uuid", "op", "permission"}
+	escape := func(doc string, esc func(string) string) string {
+		for _, k := range keys {
+			doc = strings.ReplaceAll(doc, `"`+k+`":`, `"`+esc(k)+`":`)
+		}
+		return doc
+	}
+	var want teamperm.Settings
+	if err := want.UnmarshalJSON([]byte(plainSettings)); err != nil {
+		t.Fatal(err)
+	}
+	wantEdits, err := teamperm.ParseEdits([]byte(plainEdits))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, esc := range map[string]func(string) string{
+		"all-escaped":   escapeAll,
+		"first-escaped": func(k string) string { return escapeAll(k[:1]) + k[1:] },
+		"last-escaped":  func(k string) string { return k[:len(k)-1] + escapeAll(k[len(k)-1:]) },
+		"upper-hex":     func(k string) string { return strings.ReplaceAll(strings.ToUpper(escapeAll(k)), `\U`, `\u`) },
+	} {
+		var got teamperm.Settings
+		doc := escape(plainSettings, esc)
+		if err := got.UnmarshalJSON([]byte(doc)); err != nil {
+			t.Errorf("%s: UnmarshalJSON(%s): %v", name, doc, err)
+		} else if diff := cmp.Diff(want, got, settingsCmpOpts...); diff != "" {
+			t.Errorf("%s: UnmarshalJSON(%s) (-plain +escaped):\n%s", name, doc, diff)
+		}
+		doc = escape(plainEdits, esc)
+		if got, err := teamperm.ParseEdits([]byte(doc)); err != nil {
+			t.Errorf("%s: ParseEdits(%s): %v", name, doc, err)
+		} else if diff := cmp.Diff(wantEdits, got, settingsCmpOpts...); diff != "" {
+			t.Errorf("%s: ParseEdits(%s) (-plain +escaped):\n%s", name, doc, diff)
+		}
+	}
+	var id teamperm.ID
+	if err := id.UnmarshalJSON([]byte(`{"\u0075uid":"` + textUUID + `"}`)); err != nil || id != teamperm.UUIDID(textUUIDBytes) {
+		t.Errorf(`ID.UnmarshalJSON with the key "\u0075uid": %v, %v`, id, err)
+	}
+
+	for _, tc := range []struct {
+		in  string
+		msg string // the error names this
+	}{
+		{`{"version":1,"member":42,"\u0052ole":"member"}`, `unknown field "Role"`},
+		{`{"version":1,"member":42,"role":"member","r\u006fle":"admin"}`, `duplicate key "role"`},
+		{`{"version":1,"member":42,"r\u006fle":"member","role":"admin"}`, `duplicate key "role"`},
+		{`{"v\u0065rsion":1,"\u0076ersion":1,"member":42,"role":"member"}`, `duplicate key "version"`},
+		{`{"version":1,"member":42,"role":"member","gr\u0061nt ":[]}`, `unknown field "grant "`},
+	} {
+		var s teamperm.Settings
+		if err := s.UnmarshalJSON([]byte(tc.in)); !errors.Is(err, teamperm.ErrInvalidSettings) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("UnmarshalJSON(%s) = %v, want an error naming %s", tc.in, err, tc.msg)
+		}
+	}
+	for _, in := range []string{
+		`[{"op":"grant","\u006fp":"deny","permission":"chat.send"}]`,
+		`[{"op":"grant","permission":"chat.send","perm\u0069ssion":"chat.view"}]`,
+	} {
+		_, err := teamperm.ParseEdits([]byte(in))
+		if code := teamperm.ErrorCode(err); code != teamperm.CodeInvalidJSON || !strings.Contains(err.Error(), "duplicate key") {
+			t.Errorf("ParseEdits(%s) = %v (code %q), want a duplicate key, invalid_json", in, err, code)
+		}
+	}
+	if err := id.UnmarshalJSON([]byte(`{"\u0055UID":"` + textUUID + `"}`)); !errors.Is(err, teamperm.ErrInvalidID) || !strings.Contains(err.Error(), `"UUID"`) {
+		t.Errorf(`ID.UnmarshalJSON with the key "\u0055UID": %v, want an error naming "UUID"`, err)
+	}
 }

@@ -3,8 +3,8 @@
 //
 // A JSON Schema describes the JSON data model; teamperm's decoders are
 // also strict about the lexical form, which no schema can express: a
-// number written with a fraction or exponent (1.0, 1e3), a key written
-// twice, an escaped lone surrogate, input that is not UTF-8. So the
+// number written with a fraction or exponent (1.0, 1e3), an ID written -0,
+// a key written twice, an escaped lone surrogate, input that is not UTF-8. So the
 // properties are stated over a document's canonical form (parsed and
 // written again, integers without fraction or exponent, keys once):
 //

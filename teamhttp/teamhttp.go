@@ -65,8 +65,9 @@ type Problem struct {
 	Title string `json:"title"`
 	// Status is the HTTP status code.
 	Status int `json:"status"`
-	// Detail explains this occurrence for people: the human message of a
-	// refusal. It is empty for not_found and for internal errors.
+	// Detail explains this occurrence for people: teamperm's own message
+	// of a refusal, never the text a host wrapped around it ([ProblemOf]).
+	// It is empty for not_found and for internal errors.
 	Detail string `json:"detail,omitempty"`
 	// Code is the stable machine-readable code ([teamperm.Code]), or
 	// [CodeUnauthenticated] or [CodeInternal].
@@ -145,11 +146,24 @@ func DecisionProblem(d teamperm.Decision) (Problem, bool) {
 
 // ProblemOf returns the problem of err, by its [teamperm.ErrorCode] and
 // [Status]: for a *[teamperm.DecisionError] that of [DecisionProblem]; for
-// a refusal or decoding error the code, the human message as Detail
-// ([teamperm.UpgradeMessage] for upgrade_required) and the JSON Pointer of
-// the value at fault as Field. An error that is not teamperm's, or a host
-// bug (invalid_mapping), is a bare 500 "internal": its message never
-// reaches the client. ProblemOf(nil) is that 500 too: call it for errors.
+// a refusal or decoding error the code, a Detail for people and the JSON
+// Pointer of the value at fault as Field. An error that is not teamperm's,
+// or a host bug (invalid_mapping), is a bare 500 "internal": its message
+// never reaches the client. ProblemOf(nil) is that 500 too: call it for
+// errors.
+//
+// Detail is teamperm's own message, never the text of err as a whole: a
+// host that wraps teamperm's error in its own (a transaction's, a
+// database's: fmt.Errorf("saving settings on %s: %w", dsn, err)) may have
+// put there what a client must not read. So Detail is the message of the
+// *[teamperm.Error] in err's chain (the one [teamperm.ErrorCode] reads;
+// [teamperm.ParseEdits], [teamperm.ApplyEdits] and [teamperm.CanEdit]
+// return one, and its message says what was wrong with the request and
+// nothing of the host), [teamperm.UpgradeMessage] for upgrade_required,
+// and for an error that carries only a sentinel ([teamperm.ErrInvalidID],
+// say) a fixed text of its code ([DetailOf]). A host that makes a
+// teamperm.Error itself puts in its Err only what a client may read. The
+// full text of err is the host's to log.
 //
 // Use it for errors of the request: an edits body, ApplyEdits, CanEdit. A
 // host whose own stored settings fail to compile has a server problem and
@@ -170,16 +184,78 @@ func ProblemOf(err error) Problem {
 		return notFound
 	}
 	p := newProblem(code)
-	p.Detail = err.Error()
-	if code == teamperm.CodeUpgradeRequired {
-		p.Detail = teamperm.UpgradeMessage
-	}
-	var e *teamperm.Error
-	if errors.As(err, &e) {
+	p.Detail = DetailOf(code)
+	if e := codedError(err); e != nil {
 		p.Field = e.Field
+		if code != teamperm.CodeUpgradeRequired {
+			p.Detail = e.Error()
+		}
 	}
 	return p
 }
+
+// codedError returns the *teamperm.Error whose code is err's (the first
+// in err's chain with a code, as teamperm.ErrorCode finds it), or nil.
+func codedError(err error) *teamperm.Error {
+	for err != nil {
+		switch x := err.(type) {
+		case *teamperm.Error:
+			if x.Code != "" {
+				return x
+			}
+			err = x.Err
+		case interface{ Unwrap() error }:
+			err = x.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range x.Unwrap() {
+				if found := codedError(e); found != nil {
+					return found
+				}
+			}
+			return nil
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+// DetailOf returns the fixed text of code c that [ProblemOf] sends as the
+// Detail of an error that carries only a sentinel: it says what kind of
+// thing is wrong, nothing of the occurrence. It is "" for not_found,
+// whose answer says nothing (R8), for the codes answered 500, and for a
+// code it does not know.
+func DetailOf(c teamperm.Code) string { return details[c] }
+
+var details = map[teamperm.Code]string{
+	teamperm.CodeForbidden:               "The member may not do this.",
+	teamperm.CodeStaleMember:             staleDetail,
+	teamperm.CodeUpgradeRequired:         teamperm.UpgradeMessage,
+	teamperm.CodeEditNotAllowed:          "This edit of permissions is not allowed.",
+	teamperm.CodeEditNoActor:             "There is no acting member.",
+	teamperm.CodeEditInvalidOrganization: "The organization is not valid.",
+	teamperm.CodeEditOtherOrganization:   "The acting member is not a member of this organization.",
+	teamperm.CodeEditNotEditor:           "Only owners and admins edit permissions.",
+	teamperm.CodeEditSelf:                "Members cannot edit their own permissions.",
+	teamperm.CodeEditOwner:               "Owners cannot be edited.",
+	teamperm.CodeEditAdmin:               "Only owners edit admins.",
+	teamperm.CodeEditRoleNotAllowed:      "Only owners make owners and admins.",
+	teamperm.CodeEditEscalation:          "The edit would give the member access the acting member does not have.",
+	teamperm.CodeNoEdits:                 "The request has no edit.",
+	teamperm.CodeInvalidJSON:             "The request body is not valid JSON of the expected form.",
+	teamperm.CodeUnknownField:            "The request body has a field that is not allowed there.",
+	teamperm.CodeMissingField:            "The request body lacks a required field.",
+	teamperm.CodeUnknownOp:               "An edit has an unknown op.",
+	teamperm.CodeDuplicateID:             "An ID is listed twice.",
+	teamperm.CodeInvalidSettings:         "The settings are not valid.",
+	teamperm.CodeUnknownPermission:       "A permission is not one of the known permissions.",
+	teamperm.CodeUnknownRole:             "A role is not owner, admin or member.",
+	teamperm.CodeUnknownPlan:             "A plan is not free, starter or pro.",
+	teamperm.CodeUnknownKind:             "A record kind is not one of the known kinds.",
+	teamperm.CodeInvalidID:               "An ID is malformed, null or unset.",
+}
+
+const staleDetail = "The member's permissions were compiled for an earlier state of the organization; retry."
 
 // WriteProblem writes p as "application/problem+json" with p.Status. The
 // body is p's JSON and a newline; for equal problems it is the same bytes.
@@ -214,7 +290,9 @@ func Deny(w http.ResponseWriter, d teamperm.Decision) bool {
 // byte for byte the answer for a record the member may not see (R8).
 func NotFound(w http.ResponseWriter) { WriteProblem(w, notFound) }
 
-// Error writes the problem of err ([ProblemOf]).
+// Error writes the problem of err ([ProblemOf]): teamperm's own message,
+// never the text the host wrapped around it. It does not log; a host that
+// wants err's full text in its logs logs it itself.
 func Error(w http.ResponseWriter, err error) { WriteProblem(w, ProblemOf(err)) }
 
 // Middleware puts the compiled member of each request into its context
@@ -287,7 +365,7 @@ func (m Middleware) Wrap(next http.Handler) http.Handler {
 				return
 			case member.Org() != org:
 				p := newProblem(teamperm.CodeStaleMember)
-				p.Detail = "The member's permissions were compiled for an earlier state of the organization; retry."
+				p.Detail = staleDetail
 				WriteProblem(w, p)
 				return
 			}

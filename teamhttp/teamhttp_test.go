@@ -467,3 +467,77 @@ func TestMiddlewareNeedsMember(t *testing.T) {
 	}()
 	teamhttp.Middleware{}.Wrap(http.NotFoundHandler())
 }
+
+// hostSecret is text a host wraps around teamperm's errors that a client
+// must never read.
+const hostSecret = "db-primary.internal:5432 tx 0xdeadbeef"
+
+// TestDetailIsTeampermsOwn: for every code, an error of teamperm that the
+// host wrapped in its own text (as the only error, or joined with the
+// host's), answers with teamperm's own message as detail (a
+// *teamperm.Error's) or the fixed text of its code (an error carrying only
+// a sentinel), never with the host's text; field and code survive the
+// wrapping.
+func TestDetailIsTeampermsOwn(t *testing.T) {
+	hostWraps := map[string]func(error) error{
+		"unwrapped": func(err error) error { return err },
+		"wrapped":   func(err error) error { return fmt.Errorf("saving settings on %s: %w", hostSecret, err) },
+		"twice":     func(err error) error { return fmt.Errorf("handler: %w", fmt.Errorf("%s: %w", hostSecret, err)) },
+		"joined":    func(err error) error { return errors.Join(errors.New(hostSecret), err) },
+	}
+	for c := range teamperm.Codes() {
+		status := wantStatus[c]
+		wantFixed := teamhttp.DetailOf(c)
+		switch {
+		case status == 500 || c == teamperm.CodeNotFound:
+			if wantFixed != "" {
+				t.Errorf("DetailOf(%q) = %q, want none", c, wantFixed)
+			}
+		case wantFixed == "" || strings.HasPrefix(wantFixed, "teamperm:"):
+			t.Errorf("DetailOf(%q) = %q, want a sentence for people", c, wantFixed)
+		}
+		own := &teamperm.Error{Code: c, Field: "/1/permission", Err: fmt.Errorf("teamperm: edit 1: the refusal of %s: %w", c, c.Sentinel())}
+		for how, wrap := range hostWraps {
+			t.Run(string(c)+"/"+how, func(t *testing.T) {
+				for _, tc := range []struct {
+					name   string
+					err    error
+					code   teamperm.Code
+					detail string
+					field  string
+				}{
+					{"teamperm.Error", wrap(own), c, own.Error(), own.Field},
+					{"sentinel", wrap(fmt.Errorf("teamperm: something of %s: %w", hostSecret, c.Sentinel())), teamperm.ErrorCode(c.Sentinel()), teamhttp.DetailOf(teamperm.ErrorCode(c.Sentinel())), ""},
+				} {
+					status := wantStatus[tc.code]
+					want := map[string]any{
+						"type": "about:blank", "title": http.StatusText(status),
+						"status": json.Number(fmt.Sprint(status)), "code": string(tc.code),
+					}
+					switch {
+					case status == 500:
+						want["code"] = "internal"
+					case tc.code == teamperm.CodeNotFound:
+					case tc.code == teamperm.CodeUpgradeRequired:
+						want["detail"] = teamperm.UpgradeMessage
+					default:
+						want["detail"] = tc.detail
+					}
+					if tc.field != "" && status != 500 && tc.code != teamperm.CodeNotFound {
+						want["field"] = tc.field
+					}
+					gotStatus, _, body := record(func(w http.ResponseWriter) { teamhttp.Error(w, tc.err) })
+					if gotStatus != status {
+						t.Errorf("%s: status %d, want %d", tc.name, gotStatus, status)
+					}
+					if diff := cmp.Diff(want, decode(t, body)); diff != "" {
+						t.Errorf("%s: Error(%v): body (-want +got):\n%s", tc.name, tc.err, diff)
+					}
+					if bytes.Contains(body, []byte("db-primary")) || bytes.Contains(body, []byte("something of")) {
+						t.Errorf("%s: the body tells the client the host's text: %s", tc.name, body)
+					}
+				}
+			})
+		}
+	}
+}
