@@ -123,8 +123,10 @@ func (es Edits) MarshalJSON() ([]byte, error) {
 // (invalid_json, unknown_field, missing_field, unknown_op,
 // unknown_permission, unknown_role, invalid_id, duplicate_id) and whose
 // Field is the JSON Pointer of the value at fault ("/1/permission"), for a
-// settings page to show next to the control. Access checks happen later,
-// in [ApplyEdits].
+// settings page to show next to the control. An edit with several keys
+// its op does not take is blamed on the first of them in the order
+// permission, role, instances, pipelines, on, whatever their order in the
+// input. Access checks happen later, in [ApplyEdits].
 func ParseEdits(data []byte) ([]Edit, error) {
 	var d jsonDecoder
 	edits, err := d.edits(data)
