@@ -290,7 +290,12 @@ func (c *Cache) hashText(org, member ID) uint64 {
 //
 // On error it returns nil (which denies everything) and the error: an
 // invalid organisation or member ID ([ErrInvalidID]), the loader's error,
-// or the compile error of the stored settings.
+// the compile error of the stored settings, or [ErrStaleMember] when the
+// loader returned an organisation whose features changed without a new
+// revision, or kept returning states older than the ones the cache
+// already holds. A load older than what the cache holds (it raced with a
+// load of a newer state) is not kept: the member is loaded again, up to
+// ten times.
 func (c *Cache) Member(ctx context.Context, org, member ID) (*Member, error) {
 	// The lookup is written out here rather than in a function of its own:
 	// the call would cost a third of the lookup. It takes no lock and does
@@ -329,11 +334,13 @@ func (c *Cache) Member(ctx context.Context, org, member ID) (*Member, error) {
 // MemberAtLeast is [Cache.Member] for a request that must see at least
 // the revisions min: the organisation compiled at [Organization.Revision]
 // min.Organization or newer, and the member's settings at revision
-// min.Settings or newer. A cached member older than that is loaded again.
-// If the [Loader] itself returns an older state (it reads a replica that
-// lags, say), MemberAtLeast returns an error wrapping [ErrStaleMember]
-// rather than a member older than the client has already seen; an HTTP
-// handler answers 409 or 503, and the client retries.
+// min.Settings or newer. A cached member older than that is loaded again,
+// and so is one that a load already running returns (it read the
+// database before the change the client knows of), up to three times in
+// all. If the [Loader] itself keeps returning an older state (it reads a
+// replica that lags, say), MemberAtLeast returns an error wrapping
+// [ErrStaleMember] rather than a member older than the client has already
+// seen; an HTTP handler answers 409 or 503, and the client retries.
 //
 // Pass the revisions a client got back from its own change ([RevisionsOf]
 // of the member it changed, or the organisation's new revision after a

@@ -277,31 +277,52 @@ func TestCacheBurst(t *testing.T) {
 }
 
 // TestCacheInvalidateDuringLoad: a load running when the member is
-// invalidated is not kept, and no request that starts after the
+// invalidated (by InvalidateMember, InvalidateOrganization or
+// InvalidateAll) is not kept, and no request that starts after the
 // invalidation gets its result.
 func TestCacheInvalidateDuringLoad(t *testing.T) {
-	db := twoMembers()
-	gate := make(chan struct{})
-	db.gate, db.entered = gate, make(chan struct{}, 1)
-	c := teamperm.NewCache(db, 10)
-	first := make(chan *teamperm.Member)
-	go func() { first <- mustMember(t, c, cacheOrg, alice) }()
-	<-db.entered // the load read the old settings and waits
-	db.mu.Lock()
-	db.gate, db.entered = nil, nil // the next load goes through
-	db.mu.Unlock()
-	revoked := db.setMember(cacheOrg, teamperm.Settings{Member: alice, Role: teamperm.RoleMember})
-	c.InvalidateMember(cacheOrg, alice)
-	after := mustMember(t, c, cacheOrg, alice) // starts after: loads anew
-	if after.Revision() != revoked.Revision {
-		t.Errorf("a request after the invalidation got revision %d, want %d", after.Revision(), revoked.Revision)
-	}
-	close(gate)
-	if old := <-first; old.Revision() != revoked.Revision-1 {
-		t.Errorf("the request that started before got revision %d, want %d", old.Revision(), revoked.Revision-1)
-	}
-	if m := mustMember(t, c, cacheOrg, alice); m != after {
-		t.Error("the load that was running replaced the newer member")
+	for _, tc := range []struct {
+		name       string
+		invalidate func(*teamperm.Cache)
+	}{
+		{"member", func(c *teamperm.Cache) { c.InvalidateMember(cacheOrg, alice) }},
+		{"organization", func(c *teamperm.Cache) { c.InvalidateOrganization(cacheOrg) }},
+		{"all", func(c *teamperm.Cache) { c.InvalidateAll() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := twoMembers()
+			gate := make(chan struct{})
+			db.gate, db.entered = gate, make(chan struct{}, 1)
+			c := teamperm.NewCache(db, 10)
+			first := make(chan *teamperm.Member)
+			go func() { first <- mustMember(t, c, cacheOrg, alice) }()
+			<-db.entered // the load read the old settings and waits
+			db.mu.Lock()
+			db.gate, db.entered = nil, nil // the next load goes through
+			db.mu.Unlock()
+			revoked := db.setMember(cacheOrg, teamperm.Settings{Member: alice, Role: teamperm.RoleMember})
+			tc.invalidate(c)
+			// A request that starts after loads anew: it must not wait for
+			// the load held at the gate (a deadline turns a wait into a
+			// failure).
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			after, err := c.Member(ctx, cacheOrg, alice)
+			cancel()
+			if err != nil {
+				close(gate)
+				t.Fatalf("a request after the invalidation: %v", err)
+			}
+			if after.Revision() != revoked.Revision {
+				t.Errorf("a request after the invalidation got revision %d, want %d", after.Revision(), revoked.Revision)
+			}
+			close(gate)
+			if old := <-first; old.Revision() != revoked.Revision-1 {
+				t.Errorf("the request that started before got revision %d, want %d", old.Revision(), revoked.Revision-1)
+			}
+			if m := mustMember(t, c, cacheOrg, alice); m != after {
+				t.Error("the load that was running replaced the newer member")
+			}
+		})
 	}
 }
 
@@ -1016,5 +1037,219 @@ func TestCacheIdleStatesGoFirst(t *testing.T) {
 	}
 	if err := teamperm.CheckCache(c); err != nil {
 		t.Error(err)
+	}
+}
+
+// lookup is Cache.Member for a rapid test: the member asked for, or a
+// failure.
+func lookup(t *rapid.T, c *teamperm.Cache, org, member teamperm.ID) *teamperm.Member {
+	m, err := c.Member(context.Background(), org, member)
+	if err != nil {
+		t.Fatalf("Member(%v, %v): %v", org, member, err)
+	}
+	if m.Organization() != org || m.ID() != member {
+		t.Fatalf("Member(%v, %v) returned member %v of %v", org, member, m.ID(), m.Organization())
+	}
+	return m
+}
+
+// TestCacheSecondChance: in a full cache, a member looked up since it was
+// loaded gets a second chance (the CLOCK policy of the Cache doc): the
+// member dropped to make room for another is one that nobody looked up,
+// as long as there is one.
+func TestCacheSecondChance(t *testing.T) {
+	db := newMemDB()
+	db.setOrg(cacheOrg, teamperm.PlanPro)
+	var ids []teamperm.ID
+	for i := range 10 {
+		id := teamperm.IntID(int64(100 + i))
+		if i%2 == 1 {
+			id = teamperm.StringID(fmt.Sprintf("member-%d", i))
+		}
+		ids = append(ids, id)
+		db.setMember(cacheOrg, teamperm.Settings{Member: id, Role: teamperm.RoleMember})
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		size := rapid.IntRange(1, len(ids)-1).Draw(t, "size")
+		c := teamperm.NewCache(db, size)
+		order := rapid.Permutation(ids).Draw(t, "order")
+		for _, id := range order[:size] {
+			lookup(t, c, cacheOrg, id) // a miss: loaded
+		}
+		used := map[teamperm.ID]bool{}
+		for range rapid.IntRange(0, 2*size).Draw(t, "lookups") {
+			id := rapid.SampledFrom(order[:size]).Draw(t, "used")
+			used[id] = true
+			lookup(t, c, cacheOrg, id) // a hit
+		}
+		lookup(t, c, cacheOrg, order[size]) // a miss in a full cache
+		if s := c.Stats(); s.Evictions != 1 || s.Entries != size {
+			t.Fatalf("after one miss in a full cache of %d: %d evictions, %d entries; want 1 and %d", size, s.Evictions, s.Entries, size)
+		}
+		if len(used) == size {
+			return // every member had a second chance: any of them may go
+		}
+		for _, id := range order[:size] {
+			if !used[id] {
+				continue
+			}
+			before := db.loads.Load()
+			lookup(t, c, cacheOrg, id)
+			if db.loads.Load() != before {
+				t.Fatalf("member %v, looked up since it was loaded, was dropped while %d members were not", id, size-len(used))
+			}
+		}
+	})
+}
+
+// TestCacheChurn: members come and go (loaded, evicted, invalidated) far
+// more often than the cache holds them, so that dropped entries pile up
+// in its table and the table is rebuilt again and again. Every lookup
+// returns the member asked for, a member looked up twice in a row is
+// loaded at most once, and the size bound holds.
+func TestCacheChurn(t *testing.T) {
+	db := newMemDB()
+	org := teamperm.StringID("churn")
+	db.setOrg(org, teamperm.PlanPro)
+	var ids []teamperm.ID
+	for i := range 200 {
+		id := teamperm.IntID(int64(i + 1))
+		if i%3 == 1 {
+			id = teamperm.StringID(fmt.Sprintf("member-%d", i))
+		}
+		ids = append(ids, id)
+		db.setMember(org, teamperm.Settings{Member: id, Role: teamperm.RoleMember})
+	}
+	const size = 3
+	c := teamperm.NewCache(db, size)
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 3000 {
+		id := ids[r.IntN(len(ids))]
+		m := mustMember(t, c, org, id)
+		before := db.loads.Load()
+		if again := mustMember(t, c, org, id); again != m || db.loads.Load() != before {
+			t.Fatalf("member %v, just loaded, was loaded again", id)
+		}
+		if r.IntN(3) == 0 {
+			c.InvalidateMember(org, ids[r.IntN(len(ids))])
+		}
+		if n := c.Len(); n > size {
+			t.Fatalf("%d members held, size %d", n, size)
+		}
+	}
+}
+
+// TestCacheMemberAtLeastAfterAnOlderLoad: a request that needs a newer
+// revision than the load it finds running (one that read the database
+// before the change the request knows of) loads again: with a loader
+// that reads the primary, MemberAtLeast never fails with ErrStaleMember
+// for revisions the database had when it was called.
+func TestCacheMemberAtLeastAfterAnOlderLoad(t *testing.T) {
+	db := twoMembers()
+	c := teamperm.NewCache(db, 10)
+	ctx := context.Background()
+	mustMember(t, c, cacheOrg, alice) // cached at settings revision 1
+	second := db.setMember(cacheOrg, teamperm.Settings{Member: alice, Role: teamperm.RoleMember})
+	gate := make(chan struct{})
+	db.mu.Lock()
+	db.gate, db.entered = gate, make(chan struct{}, 1)
+	db.mu.Unlock()
+	first := make(chan *teamperm.Member)
+	go func() {
+		m, err := c.MemberAtLeast(ctx, cacheOrg, alice, teamperm.Revisions{Settings: second.Revision})
+		if err != nil {
+			t.Errorf("MemberAtLeast(settings %d): %v", second.Revision, err)
+		}
+		first <- m
+	}()
+	<-db.entered // that load read revision 2 and waits
+	db.mu.Lock()
+	db.gate, db.entered = nil, nil
+	db.mu.Unlock()
+	third := db.setMember(cacheOrg, teamperm.Settings{Member: alice, Role: teamperm.RoleAdmin})
+	later := make(chan *teamperm.Member)
+	go func() {
+		m, err := c.MemberAtLeast(ctx, cacheOrg, alice, teamperm.Revisions{Settings: third.Revision})
+		if err != nil {
+			t.Errorf("MemberAtLeast(settings %d) while a load of revision %d runs: %v", third.Revision, second.Revision, err)
+		}
+		later <- m
+	}()
+	for c.Stats().Shared < 1 { // the later request waits for the running load
+		time.Sleep(time.Millisecond)
+	}
+	close(gate)
+	if m := <-first; m != nil && m.Revision() < second.Revision {
+		t.Errorf("first request: revision %d, want %d or newer", m.Revision(), second.Revision)
+	}
+	if m := <-later; m != nil && m.Revision() < third.Revision {
+		t.Errorf("later request: revision %d, want %d or newer", m.Revision(), third.Revision)
+	}
+}
+
+// TestCacheLoadsAgainBounded: the bounds of the Cache doc on loading
+// again. A load older than the state the cache already holds (it raced
+// with a newer one) is loaded again, up to ten times; a load older than
+// the revisions MemberAtLeast asks for, up to three times. Past the bound
+// the request fails with ErrStaleMember, never returning the older member.
+func TestCacheLoadsAgainBounded(t *testing.T) {
+	ctx := context.Background()
+	member, other := teamperm.IntID(2), teamperm.IntID(3)
+	// staleLoader returns, for member, the organisation at revision 1 and
+	// its settings at revision 1 for the first `stale` calls, then
+	// revision 2 of the one that goes stale; other is always current.
+	staleLoader := func(stale int, orgStale bool, calls *int) teamperm.Loader {
+		return teamperm.LoaderFunc(func(ctx context.Context, org, m teamperm.ID) (teamperm.Organization, teamperm.Settings, error) {
+			o := teamperm.Organization{ID: org, Features: teamperm.PlanPro.Features(), Revision: 2}
+			s := teamperm.Settings{Member: m, Role: teamperm.RoleMember, Revision: 2}
+			if m == member {
+				if *calls++; *calls <= stale {
+					if orgStale {
+						o.Revision = 1
+					} else {
+						s.Revision = 1
+					}
+				}
+			}
+			return o, s, nil
+		})
+	}
+	for _, stale := range []int{0, 1, 9, 10, 11} {
+		t.Run(fmt.Sprintf("older than cached/%d", stale), func(t *testing.T) {
+			calls := 0
+			c := teamperm.NewCache(staleLoader(stale, true, &calls), 10)
+			if _, err := c.Member(ctx, cacheOrg, other); err != nil { // the cache learns revision 2
+				t.Fatal(err)
+			}
+			m, err := c.Member(ctx, cacheOrg, member)
+			wantLoads := min(stale+1, 11)
+			switch {
+			case calls != wantLoads:
+				t.Errorf("%d loads, want %d", calls, wantLoads)
+			case stale <= 10 && (err != nil || m.Org().Revision != 2):
+				t.Errorf("Member = %+v, %v; want organisation revision 2", m.Org(), err)
+			case stale > 10 && (!errors.Is(err, teamperm.ErrStaleMember) || m != nil):
+				t.Errorf("Member = %v, %v; want nil, ErrStaleMember", m, err)
+			}
+		})
+	}
+	for _, stale := range []int{1, 2, 3, 4} {
+		t.Run(fmt.Sprintf("older than asked/%d", stale), func(t *testing.T) {
+			calls := 0
+			c := teamperm.NewCache(staleLoader(stale+1, false, &calls), 10)
+			if m, err := c.Member(ctx, cacheOrg, member); err != nil || m.Revision() != 1 { // cached at revision 1
+				t.Fatalf("Member = %v, %v", m, err)
+			}
+			m, err := c.MemberAtLeast(ctx, cacheOrg, member, teamperm.Revisions{Settings: 2})
+			wantLoads := min(stale+1, 3)
+			switch {
+			case calls-1 != wantLoads:
+				t.Errorf("%d loads, want %d", calls-1, wantLoads)
+			case stale < 3 && (err != nil || m.Revision() != 2):
+				t.Errorf("MemberAtLeast = %v, %v; want settings revision 2", m, err)
+			case stale >= 3 && (!errors.Is(err, teamperm.ErrStaleMember) || m != nil):
+				t.Errorf("MemberAtLeast = %v, %v; want nil, ErrStaleMember", m, err)
+			}
+		})
 	}
 }

@@ -377,3 +377,74 @@ func TestErrorCodeAllocs(t *testing.T) {
 		t.Errorf("ErrorCode allocates %v times", n)
 	}
 }
+
+// TestParseEditsBlamesFields: for every op and every set of the other keys
+// an edit may carry, in every order, ParseEdits accepts exactly the op's
+// own field, reports a missing one at the edit, and blames extra keys on
+// the first of them in the documented order (permission, role, instances,
+// pipelines, on), whatever their order in the input.
+func TestParseEditsBlamesFields(t *testing.T) {
+	fields := []string{"permission", "role", "instances", "pipelines", "on"} // the documented order
+	value := map[string]string{"permission": `"chat.send"`, "role": `"member"`, "instances": `"all"`, "pipelines": `"all"`, "on": `true`}
+	ops := map[string]string{
+		"set_role": "role", "grant": "permission", "deny": "permission", "clear_override": "permission",
+		"set_instances": "instances", "set_pipelines": "pipelines",
+		"set_only_assigned_chats": "on", "set_only_created_deals": "on",
+	}
+	var permute func(keys []string, visit func([]string))
+	permute = func(keys []string, visit func([]string)) {
+		if len(keys) <= 1 {
+			visit(keys)
+			return
+		}
+		for i := range keys {
+			rest := append(append([]string{}, keys[:i]...), keys[i+1:]...)
+			permute(rest, func(p []string) { visit(append([]string{keys[i]}, p...)) })
+		}
+	}
+	for op, own := range ops {
+		for subset := range 1 << len(fields) {
+			keys := []string{"op"}
+			hasOwn, firstExtra := false, ""
+			for i, f := range fields {
+				if subset&(1<<i) == 0 {
+					continue
+				}
+				keys = append(keys, f)
+				if f == own {
+					hasOwn = true
+				} else if firstExtra == "" {
+					firstExtra = f
+				}
+			}
+			wantCode, wantField := teamperm.Code(""), ""
+			switch {
+			case !hasOwn:
+				wantCode, wantField = teamperm.CodeMissingField, "/0"
+			case firstExtra != "":
+				wantCode, wantField = teamperm.CodeUnknownField, "/0/"+firstExtra
+			}
+			permute(keys, func(order []string) {
+				var parts []string
+				for _, k := range order {
+					v := value[k]
+					if k == "op" {
+						v = strconv.Quote(op)
+					}
+					parts = append(parts, strconv.Quote(k)+":"+v)
+				}
+				in := "[{" + strings.Join(parts, ",") + "}]"
+				_, err := teamperm.ParseEdits([]byte(in))
+				var e *teamperm.Error
+				if gotCode, gotField := teamperm.ErrorCode(err), ""; errors.As(err, &e) {
+					gotField = e.Field
+					if gotCode != wantCode || gotField != wantField {
+						t.Fatalf("ParseEdits(%s): code %q field %q, want %q %q", in, gotCode, gotField, wantCode, wantField)
+					}
+				} else if err != nil || wantCode != "" {
+					t.Fatalf("ParseEdits(%s) = %v, want code %q field %q", in, err, wantCode, wantField)
+				}
+			})
+		}
+	}
+}

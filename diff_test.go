@@ -3,6 +3,7 @@ package teamperm_test
 import (
 	"errors"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +34,27 @@ var exactOpts = []cmp.Option{
 	}),
 }
 
+// syntaxCauseRE finds what a syntax error blames, in the words of
+// encoding/json: the offending character, quoted as its errors quote it,
+// or the end of the input.
+var syntaxCauseRE = regexp.MustCompile(`invalid character ('\\''|'[^']*')|unexpected EOF|invalid byte 0x([0-9a-f]{2})`)
+
+// syntaxCause returns what a syntax error blames. teamperm names a byte
+// that is not UTF-8 as such ("invalid byte 0xff"), where encoding/json
+// quotes it as the Latin-1 letter of the same number ('ÿ'): the same
+// cause, written the oracle's way here.
+func syntaxCause(err error) string {
+	m := syntaxCauseRE.FindStringSubmatch(err.Error())
+	switch {
+	case m == nil:
+		return ""
+	case m[2] != "":
+		b, _ := strconv.ParseUint(m[2], 16, 8)
+		return "invalid character '" + strings.Trim(strconv.Quote(string(rune(b))), `"`) + "'"
+	}
+	return m[0]
+}
+
 var jsonSentinels = []error{teamperm.ErrInvalidSettings, teamperm.ErrInvalidID, teamperm.ErrUnknownPermission, teamperm.ErrUnknownRole}
 
 // sameDecoding reports how the new and the oracle decoding of one input
@@ -55,6 +77,9 @@ func sameDecoding[T any](got T, gotErr error, want T, wantErr error) string {
 	gotSyntax, wantSyntax := teamperm.IsJSONSyntaxError(gotErr), teamperm.IsJSONSyntaxError(wantErr)
 	if gotSyntax != wantSyntax {
 		return "one error is a syntax error, the other not: new " + gotErr.Error() + "; oracle " + wantErr.Error()
+	}
+	if gotSyntax && syntaxCause(gotErr) != syntaxCause(wantErr) {
+		return "syntax errors name different causes:\n new    " + gotErr.Error() + "\n oracle " + wantErr.Error()
 	}
 	if !gotSyntax && gotErr.Error() != wantErr.Error() {
 		return "messages differ:\n new    " + gotErr.Error() + "\n oracle " + wantErr.Error()
@@ -141,6 +166,9 @@ func jsonDiffSeeds(t testing.TB) [][]byte {
 		`["contact.export"]`, `["workflow.manage","contact.view"]`, `["contact.vie\u0077"]`,
 		`["contact.view","contact.view"]`, `["Contact.View"]`, `["x","contact.view","x"]`, `["x",1]`,
 		`["contact.view",null]`, `["contact.view"] []`, `[`, `[,]`, `[1,]`, `["a" "b"]`, `]`, `}`, `:`, `,`,
+		`["x","y"]`, `["contact.view","x","contact.view"]`, `["contact.view","contact.view","x"]`,
+		// Syntax errors that blame each kind of character.
+		`'`, `["a"'`, `{"a"'`, `"a"'`, `[1'`, `{"a":1"`, "[\x01]", "\"\x1f\"", `[1 "`, `{"a" 1}`, `{"a":1 "b"}`, `[tx]`, `[fals]`, `[-e]`, `[1.x]`, `[1e_]`,
 	} {
 		add(s)
 	}
@@ -150,6 +178,17 @@ func jsonDiffSeeds(t testing.TB) [][]byte {
 func TestJSONDecodersAgreeOnSeeds(t *testing.T) {
 	for _, data := range jsonDiffSeeds(t) {
 		checkDecoders(t, data)
+	}
+}
+
+// TestJSONDecodersAgreeOnPrefixes: input cut short anywhere (where a
+// scanner is most likely to read past the end) is refused alike by both
+// decoders, without a panic: every prefix of every seed.
+func TestJSONDecodersAgreeOnPrefixes(t *testing.T) {
+	for _, data := range jsonDiffSeeds(t) {
+		for n := range len(data) {
+			checkDecoders(t, data[:n])
+		}
 	}
 }
 
@@ -180,6 +219,22 @@ func nearJSON() *rapid.Generator[[]byte] {
 		`{"uuid":"` + textUUID + `"}`, `{"uuid":"bad"}`, `{"UUID":"x"}`, `"grant"`, `"set_instances"`, `"set_role"`,
 		`"\ud800"`, `"a\udc00"`, `"\ud83d\ude00"`, `"\u2028"`,
 	}
+	// names draws an array of permission names, known, unknown and
+	// repeated, so that which name a refusal names is exercised.
+	names := func(t *rapid.T, label string) string {
+		pool := []string{`"contact.view"`, `"chat.send"`, `"workflow.manage"`, `"x"`, `"y"`, `"Contact.View"`, `""`}
+		var parts []string
+		for range rapid.IntRange(0, 5).Draw(t, label+"-names") {
+			parts = append(parts, rapid.SampledFrom(pool).Draw(t, label+"-name"))
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	}
+	value := func(t *rapid.T, label string) string {
+		if rapid.IntRange(0, 3).Draw(t, label+"-names?") == 0 {
+			return names(t, label)
+		}
+		return rapid.SampledFrom(values).Draw(t, label)
+	}
 	junk := []string{`{`, `}`, `[`, `]`, `,`, `:`, `"`, `\`, ` `, "\n", `x`, `0`, `-`, `.`, `e`, "\xff", `\u`, `"a`}
 	return rapid.Custom(func(t *rapid.T) []byte {
 		object := func(label string) string {
@@ -191,7 +246,7 @@ func nearJSON() *rapid.Generator[[]byte] {
 				}
 				b.WriteString(rapid.SampledFrom(keys).Draw(t, label+"-key"))
 				b.WriteByte(':')
-				b.WriteString(rapid.SampledFrom(values).Draw(t, label+"-value"))
+				b.WriteString(value(t, label+"-value"))
 			}
 			b.WriteByte('}')
 			return b.String()
@@ -207,7 +262,7 @@ func nearJSON() *rapid.Generator[[]byte] {
 			}
 			doc = "[" + strings.Join(parts, ",") + "]"
 		default:
-			doc = rapid.SampledFrom(values).Draw(t, "value")
+			doc = value(t, "value")
 		}
 		for range rapid.IntRange(0, 2).Draw(t, "breaks") {
 			i := rapid.IntRange(0, len(doc)).Draw(t, "at")

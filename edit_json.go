@@ -123,9 +123,12 @@ func (es Edits) MarshalJSON() ([]byte, error) {
 // (invalid_json, unknown_field, missing_field, unknown_op,
 // unknown_permission, unknown_role, invalid_id, duplicate_id) and whose
 // Field is the JSON Pointer of the value at fault ("/1/permission"), for a
-// settings page to show next to the control. Access checks happen later,
-// in [ApplyEdits]. Keys are matched as by [Settings.UnmarshalJSON]:
-// exactly, after unescaping ("\u006fp" is "op", and a duplicate of it).
+// settings page to show next to the control. An edit with several keys
+// its op does not take is blamed on the first of them in the order
+// permission, role, instances, pipelines, on, whatever their order in the
+// input. Access checks happen later, in [ApplyEdits]. Keys are matched as
+// by [Settings.UnmarshalJSON]: exactly, after unescaping ("\u006fp" is
+// "op", and a duplicate of it).
 func ParseEdits(data []byte) ([]Edit, error) {
 	var d jsonDecoder
 	edits, err := d.edits(data)

@@ -41,13 +41,13 @@ import (
 )
 
 // DefaultFiles are the files mutated by default: the engine, the renderers
-// and checkers, and the HTTP glue.
+// and checkers, the decoders, the member cache, and the HTTP glue.
 var DefaultFiles = []string{
-	"audience.go", "audit.go", "check.go", "classes.go", "codes.go",
-	"decision.go", "edit.go", "filter.go", "id.go", "idset.go", "impact.go",
-	"mapping.go", "member.go", "permission.go", "plan.go", "role.go",
-	"schema.go", "scope.go", "settings.go", "settings_json.go", "sql.go",
-	"teamhttp/teamhttp.go",
+	"audience.go", "audit.go", "cache.go", "check.go", "classes.go",
+	"codes.go", "decision.go", "edit.go", "edit_json.go", "filter.go",
+	"id.go", "idset.go", "impact.go", "json.go", "mapping.go", "member.go",
+	"permission.go", "plan.go", "role.go", "schema.go", "scope.go",
+	"settings.go", "settings_json.go", "sql.go", "teamhttp/teamhttp.go",
 }
 
 // DefaultDBFiles are the files whose survivors are also run against the
