@@ -50,7 +50,7 @@ func (c Consideration) String() string {
 func (c *Consideration) UnmarshalText(text []byte) error {
 	v, ok := enumParse(considerationNames[:], string(text))
 	if !ok {
-		return fmt.Errorf("teamperm: consideration %q: %w", text, ErrInvalidSettings)
+		return fmt.Errorf("teamperm: consideration %s: %w", quote(text), ErrInvalidSettings)
 	}
 	*c = Consideration(v)
 	return nil

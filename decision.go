@@ -279,7 +279,7 @@ func (r *Reason) UnmarshalText(text []byte) error {
 		*r = Reason(v)
 		return nil
 	}
-	return fmt.Errorf("teamperm: reason %q: %w", text, ErrInvalidSettings)
+	return fmt.Errorf("teamperm: reason %s: %w", quote(text), ErrInvalidSettings)
 }
 
 // UnmarshalText decodes an outcome's name, exactly.
@@ -288,5 +288,5 @@ func (o *Outcome) UnmarshalText(text []byte) error {
 		*o = Outcome(v)
 		return nil
 	}
-	return fmt.Errorf("teamperm: outcome %q: %w", text, ErrInvalidSettings)
+	return fmt.Errorf("teamperm: outcome %s: %w", quote(text), ErrInvalidSettings)
 }

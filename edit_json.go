@@ -205,7 +205,11 @@ func (d *jsonDecoder) edit(i int) (Edit, error) {
 		case 5:
 			on, err = d.bool(what + " on")
 		default:
-			return nil, coded(CodeUnknownField, pointer(i, string(key)), d.unknownField(what, key))
+			field := pointer(i, string(key))
+			if len(key) > maxEcho { // the edit, not a pointer as long as the key
+				field = pointer(i, "")
+			}
+			return nil, coded(CodeUnknownField, field, d.unknownField(what, key))
 		}
 		if err != nil {
 			code := CodeInvalidJSON
@@ -224,7 +228,7 @@ func (d *jsonDecoder) edit(i int) (Edit, error) {
 		if seen&1 == 0 {
 			code, field = CodeMissingField, pointer(i, "")
 		}
-		return nil, coded(code, field, fmt.Errorf("teamperm: %s: op %q: %w", what, op, ErrInvalidSettings))
+		return nil, coded(code, field, fmt.Errorf("teamperm: %s: op %s: %w", what, quote(op), ErrInvalidSettings))
 	}
 	if seen&(1<<value) == 0 || bits.OnesCount32(seen) != 2 {
 		code, field := CodeMissingField, pointer(i, "")
@@ -237,7 +241,7 @@ func (d *jsonDecoder) edit(i int) (Edit, error) {
 				}
 			}
 		}
-		return nil, coded(code, field, fmt.Errorf("teamperm: %s: op %q takes exactly the field %q: %w", what, op, editFields[value], ErrInvalidSettings))
+		return nil, coded(code, field, fmt.Errorf("teamperm: %s: op %s takes exactly the field %q: %w", what, quote(op), editFields[value], ErrInvalidSettings))
 	}
 	wrapName := func(err error) error {
 		return coded(ErrorCode(err), pointer(i, editFields[value]), fmt.Errorf("%w (%s: %w)", err, what, ErrInvalidSettings))

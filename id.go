@@ -53,7 +53,7 @@ func ParseUUID(s string) (ID, error) { return parseUUID(s) }
 func parseUUID[T string | []byte](s T) (ID, error) {
 	var u [16]byte
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return ID{}, fmt.Errorf("teamperm: uuid %q: %w", s, ErrInvalidID)
+		return ID{}, fmt.Errorf("teamperm: uuid %s: %w", quote(s), ErrInvalidID)
 	}
 	j := 0
 	for i := 0; i < 36; i += 2 {
@@ -64,7 +64,7 @@ func parseUUID[T string | []byte](s T) (ID, error) {
 		hi, ok1 := unhex(s[i])
 		lo, ok2 := unhex(s[i+1])
 		if !ok1 || !ok2 {
-			return ID{}, fmt.Errorf("teamperm: uuid %q: %w", s, ErrInvalidID)
+			return ID{}, fmt.Errorf("teamperm: uuid %s: %w", quote(s), ErrInvalidID)
 		}
 		u[j] = byte(hi<<4 | lo)
 		j++
@@ -162,7 +162,7 @@ func (id ID) appendJSON(b []byte) ([]byte, error) {
 		return strconv.AppendInt(b, id.n, 10), nil
 	case idString:
 		if !utf8.ValidString(id.s) {
-			return b, fmt.Errorf("teamperm: id %q is not valid UTF-8: %w", id.s, ErrInvalidID)
+			return b, fmt.Errorf("teamperm: id %s is not valid UTF-8: %w", quote(id.s), ErrInvalidID)
 		}
 		s, _ := json.Marshal(id.s)
 		return append(b, s...), nil

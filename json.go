@@ -508,9 +508,9 @@ func describeToken(t jsonToken) string {
 		}
 		return strconv.Quote(string(rune(t.delim)))
 	case jsonString:
-		return strconv.Quote(string(t.raw))
+		return quote(t.raw)
 	case jsonNumber:
-		return string(t.raw)
+		return clip(t.raw)
 	case jsonTrue:
 		return "true"
 	case jsonFalse:
@@ -545,7 +545,7 @@ func (d *jsonDecoder) key(what string, names []string, seen *uint32) (int, []byt
 	for i, n := range names {
 		if string(t.raw) == n {
 			if *seen&(1<<i) != 0 {
-				return -1, nil, fmt.Errorf("teamperm: %s: duplicate key %q: %w", what, n, d.sentinel)
+				return -1, nil, fmt.Errorf("teamperm: %s: duplicate key %s: %w", what, quote(n), d.sentinel)
 			}
 			*seen |= 1 << i
 			return i, t.raw, nil
@@ -563,7 +563,7 @@ func (d *jsonDecoder) close(what string) error {
 
 // unknownField reports a key that is not a field.
 func (d *jsonDecoder) unknownField(what string, key []byte) error {
-	return fmt.Errorf("teamperm: %s: unknown field %q: %w", what, key, d.sentinel)
+	return fmt.Errorf("teamperm: %s: unknown field %s: %w", what, quote(key), d.sentinel)
 }
 
 // text reads a string.
@@ -664,7 +664,7 @@ func (d *jsonDecoder) id(what string) (ID, error) {
 		}
 		n, ok := parseInt64(t.raw)
 		if !ok {
-			return ID{}, fmt.Errorf("teamperm: %s %s: want an int64 integer: %w", what, t.raw, ErrInvalidID)
+			return ID{}, fmt.Errorf("teamperm: %s %s: want an int64 integer: %w", what, clip(t.raw), ErrInvalidID)
 		}
 		return IntID(n), nil
 	}
@@ -718,7 +718,7 @@ func (d *jsonDecoder) permissions(what string) (PermissionSet, error) {
 		case !ok:
 			_, bad = ParsePermission(string(name))
 		case t.Has(p):
-			bad = fmt.Errorf("teamperm: permission %q listed twice: %w", name, ErrInvalidSettings)
+			bad = fmt.Errorf("teamperm: permission %s listed twice: %w", quote(name), ErrInvalidSettings)
 		default:
 			t = t.With(p)
 		}

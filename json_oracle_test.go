@@ -21,7 +21,10 @@ package teamperm
 //   - an object without "uuid" where an ID is expected says so ("got an
 //     empty object"), not "key \"}\"";
 //   - the input echoed by an error ("unexpected data after the value",
-//     a permission set's) is quoted with %q.
+//     a permission set's) is quoted with %q;
+//   - every key, op or name an error echoes is clipped to 64 bytes
+//     (quote), as the package's errors are: a megabyte key is not echoed
+//     in full.
 
 import (
 	"bytes"
@@ -152,9 +155,9 @@ func oracleDescribeToken(t json.Token) string {
 		}
 		return strconv.Quote(v.String())
 	case string:
-		return strconv.Quote(v)
+		return quote(v)
 	case json.Number:
-		return v.String()
+		return clip(v.String())
 	case bool:
 		return strconv.FormatBool(v)
 	case nil:
@@ -181,7 +184,7 @@ func (d *oracleDecoder) object(what string, field func(key string) error) error 
 		}
 		key, _ := t.(string)
 		if seen[key] {
-			return fmt.Errorf("teamperm: %s: duplicate key %q: %w", what, key, d.sentinel)
+			return fmt.Errorf("teamperm: %s: duplicate key %s: %w", what, quote(key), d.sentinel)
 		}
 		seen[key] = true
 		if err := field(key); err != nil {
@@ -268,7 +271,7 @@ func (d *oracleDecoder) id(what string) (ID, error) {
 		}
 		n, err := strconv.ParseInt(string(v), 10, 64)
 		if err != nil {
-			return ID{}, fmt.Errorf("teamperm: %s %s: want an int64 integer: %w", what, v, ErrInvalidID)
+			return ID{}, fmt.Errorf("teamperm: %s %s: want an int64 integer: %w", what, clip(v.String()), ErrInvalidID)
 		}
 		return IntID(n), nil
 	case json.Delim:
@@ -340,7 +343,7 @@ func oracleUnmarshalSettings(s *Settings, data []byte) error {
 			case "pipelines":
 				t.Pipelines, err = d.access("settings pipelines")
 			default:
-				err = fmt.Errorf("teamperm: settings: unknown field %q: %w", key, ErrInvalidSettings)
+				err = fmt.Errorf("teamperm: settings: unknown field %s: %w", quote(key), ErrInvalidSettings)
 			}
 			if err != nil && !errors.Is(err, ErrInvalidSettings) {
 				// A bad permission, role or ID: say where, and make every
@@ -451,7 +454,7 @@ func (d *oracleDecoder) edit(i int) (Edit, error) {
 		case "on":
 			on, err = d.bool(what + " on")
 		default:
-			err = fmt.Errorf("teamperm: %s: unknown field %q: %w", what, key, ErrInvalidSettings)
+			err = fmt.Errorf("teamperm: %s: unknown field %s: %w", what, quote(key), ErrInvalidSettings)
 		}
 		return err
 	})
@@ -465,10 +468,10 @@ func (d *oracleDecoder) edit(i int) (Edit, error) {
 	}
 	value, ok := want[op]
 	if !ok {
-		return nil, fmt.Errorf("teamperm: %s: op %q: %w", what, op, ErrInvalidSettings)
+		return nil, fmt.Errorf("teamperm: %s: op %s: %w", what, quote(op), ErrInvalidSettings)
 	}
 	if !keys[value] || len(keys) != 2 {
-		return nil, fmt.Errorf("teamperm: %s: op %q takes exactly the field %q: %w", what, op, value, ErrInvalidSettings)
+		return nil, fmt.Errorf("teamperm: %s: op %s takes exactly the field %q: %w", what, quote(op), value, ErrInvalidSettings)
 	}
 	wrapName := func(err error) error {
 		return fmt.Errorf("%w (%s: %w)", err, what, ErrInvalidSettings)
@@ -539,7 +542,7 @@ func permissionSetFromNames(names []string) (PermissionSet, error) {
 			return PermissionSet{}, err
 		}
 		if t.Has(p) {
-			return PermissionSet{}, fmt.Errorf("teamperm: permission %q listed twice: %w", n, ErrInvalidSettings)
+			return PermissionSet{}, fmt.Errorf("teamperm: permission %s listed twice: %w", quote(n), ErrInvalidSettings)
 		}
 		t = t.With(p)
 	}

@@ -55,7 +55,7 @@ func Kinds() iter.Seq[Kind] {
 func ParseKind(s string) (Kind, error) {
 	v, ok := enumParse(kindNames[:], s)
 	if !ok {
-		return 0, fmt.Errorf("teamperm: kind %q: %w", s, ErrUnknownKind)
+		return 0, fmt.Errorf("teamperm: kind %s: %w", quote(s), ErrUnknownKind)
 	}
 	return Kind(v), nil
 }

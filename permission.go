@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // A Permission is one of the 17 permissions of the seed's permission page
@@ -86,7 +87,7 @@ var permissionInfos = [numPermissions]permissionInfo{
 func ParsePermission(s string) (Permission, error) {
 	p, ok := permissionFromName(s)
 	if !ok {
-		return 0, fmt.Errorf("teamperm: permission %q: %w", s, ErrUnknownPermission)
+		return 0, fmt.Errorf("teamperm: permission %s: %w", quote(s), ErrUnknownPermission)
 	}
 	return p, nil
 }
@@ -398,7 +399,7 @@ func (s PermissionSet) MarshalJSON() ([]byte, error) {
 func (s *PermissionSet) UnmarshalJSON(data []byte) error {
 	var d jsonDecoder
 	d.start(data, ErrInvalidSettings)
-	t, err := d.permissions("permission set " + strconv.Quote(clip(data)))
+	t, err := d.permissions("permission set " + quote(data))
 	if err == nil {
 		err = d.finish()
 	}
@@ -409,11 +410,24 @@ func (s *PermissionSet) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// clip shortens data for an error message.
-func clip(data []byte) string {
-	const max = 64
-	if len(data) > max {
-		return string(data[:max]) + "..."
+// maxEcho is the most of its input an error message echoes: a value or
+// key of a megabyte is named by its first 64 bytes.
+const maxEcho = 64
+
+// clip shortens text for an error message to maxEcho bytes, cut before
+// a character that would not fit (never more than 3 bytes back, so bytes
+// that are not UTF-8 are cut at 61 bytes or more) and marked with "...".
+func clip[T ~string | ~[]byte](text T) string {
+	if len(text) <= maxEcho {
+		return string(text)
 	}
-	return string(data)
+	n := maxEcho
+	for n > maxEcho-utf8.UTFMax+1 && !utf8.RuneStart(text[n]) {
+		n--
+	}
+	return string(text[:n]) + "..."
 }
+
+// quote is clip in Go's quotes (strconv.Quote): how an error message
+// echoes input.
+func quote[T ~string | ~[]byte](text T) string { return strconv.Quote(clip(text)) }

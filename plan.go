@@ -28,7 +28,7 @@ func ParsePlan(s string) (Plan, error) {
 	if v, ok := enumParseAll(planNames[:], s); ok {
 		return Plan(v), nil
 	}
-	return 0, fmt.Errorf("teamperm: plan %q: %w", s, ErrUnknownPlan)
+	return 0, fmt.Errorf("teamperm: plan %s: %w", quote(s), ErrUnknownPlan)
 }
 
 // MustParsePlan is like [ParsePlan] but panics on error. Use it only in

@@ -37,7 +37,7 @@ var memberDefaults = PermissionSetOf(
 func ParseRole(s string) (Role, error) {
 	v, ok := enumParse(roleNames[:], s)
 	if !ok {
-		return 0, fmt.Errorf("teamperm: role %q: %w", s, ErrUnknownRole)
+		return 0, fmt.Errorf("teamperm: role %s: %w", quote(s), ErrUnknownRole)
 	}
 	return Role(v), nil
 }
