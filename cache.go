@@ -295,40 +295,9 @@ func (c *Cache) hashText(org, member ID) uint64 {
 // revision, or kept returning states older than the ones the cache
 // already holds. A load older than what the cache holds (it raced with a
 // load of a newer state) is not kept: the member is loaded again, up to
-// ten times.
+// ten more times (eleven loads in all).
 func (c *Cache) Member(ctx context.Context, org, member ID) (*Member, error) {
-	// The lookup is written out here rather than in a function of its own:
-	// the call would cost a third of the lookup. It takes no lock and does
-	// not allocate.
-	var h uint64
-	if len(org.s)|len(member.s) == 0 { // c.hash, inlined
-		h = (uint64(org.n)*c.intKey[0] ^ uint64(member.n)) * c.intKey[1]
-		h ^= h >> 29
-	} else {
-		h = c.hashText(org, member)
-	}
-	t := c.table.Load()
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		e := t.slots[i].Load()
-		if e == nil {
-			break
-		}
-		if e.hash != h || !e.ref.member.eq(member) || !e.ref.org.eq(org) {
-			continue // another member, or a tombstone (hash 0, zero IDs)
-		}
-		s := e.state.Load()
-		if s&entryDead != 0 {
-			break
-		}
-		if s&entryRef == 0 {
-			e.state.Or(entryRef)
-		}
-		if c.countHits.Load() {
-			c.hits[h%cacheStripes].n.Add(1)
-		}
-		return e.m, nil
-	}
-	return c.load(ctx, org, member, Revisions{})
+	return c.get(ctx, org, member, Revisions{}) // inlined: one call, to get
 }
 
 // MemberAtLeast is [Cache.Member] for a request that must see at least
@@ -346,9 +315,41 @@ func (c *Cache) Member(ctx context.Context, org, member ID) (*Member, error) {
 // of the member it changed, or the organisation's new revision after a
 // plan change): that client never sees its change undone, on any replica.
 func (c *Cache) MemberAtLeast(ctx context.Context, org, member ID, min Revisions) (*Member, error) {
-	m, err := c.Member(ctx, org, member)
-	if err != nil || m.satisfies(min) {
-		return m, err
+	return c.get(ctx, org, member, min)
+}
+
+// get is Member and MemberAtLeast: the lookup, and the load when it
+// misses. The lookup is written out here rather than in a function of its
+// own: the call would cost a third of it. It takes no lock and does not
+// allocate.
+func (c *Cache) get(ctx context.Context, org, member ID, min Revisions) (*Member, error) {
+	var h uint64
+	if len(org.s)|len(member.s) == 0 { // c.hash, inlined
+		h = (uint64(org.n)*c.intKey[0] ^ uint64(member.n)) * c.intKey[1]
+		h ^= h >> 29
+	} else {
+		h = c.hashText(org, member)
+	}
+	t := c.table.Load()
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		e := t.slots[i].Load()
+		if e == nil {
+			break
+		}
+		if e.hash != h || !e.ref.member.eq(member) || !e.ref.org.eq(org) {
+			continue // another member, or a tombstone (hash 0, zero IDs)
+		}
+		s := e.state.Load()
+		if s&entryDead != 0 || !e.m.satisfies(min) {
+			break // dropped, or older than the request asks for: a miss
+		}
+		if s&entryRef == 0 {
+			e.state.Or(entryRef)
+		}
+		if c.countHits.Load() {
+			c.hits[h%cacheStripes].n.Add(1)
+		}
+		return e.m, nil
 	}
 	return c.load(ctx, org, member, min)
 }
