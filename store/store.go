@@ -12,9 +12,10 @@
 // refused ([ErrConflict], HTTP 409); it appends the change to the log in
 // the same transaction, so that the log always replays to the stored state
 // ([Store.Verify]). The log is append-only in the database itself:
-// triggers refuse every UPDATE and DELETE of its entries (and TRUNCATE on
-// PostgreSQL), from the store or from anything else that reaches the
-// database without the rights to drop them. After the commit it invalidates the process's own cache
+// triggers refuse every UPDATE and DELETE of its entries, an INSERT that
+// would replace one, and TRUNCATE on PostgreSQL, whoever sends them. They
+// stop mistakes and careless code, not whoever may drop them (on SQLite,
+// whoever can write the file). After the commit it invalidates the process's own cache
 // ([Store.Subscribe]) and, on PostgreSQL, notifies every other process
 // (LISTEN/NOTIFY), whose [Listen] loop invalidates theirs.
 //

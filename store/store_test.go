@@ -466,8 +466,18 @@ func TestChangeLogAppendOnly(t *testing.T) {
 				`DELETE FROM teamperm_changes`,
 				`DELETE FROM teamperm_changes WHERE seq = 4`,
 			}
+			// An upsert whose DO UPDATE rewrites an entry, on both.
+			const rows = `SELECT org, seq, kind, member, actor, at, revision, edits, before, '{}' FROM teamperm_changes WHERE seq = 2`
+			stmts = append(stmts, `INSERT INTO teamperm_changes `+rows+` ON CONFLICT (org, seq) DO UPDATE SET after = '{}'`)
 			if e.name == "postgres" {
 				stmts = append(stmts, `TRUNCATE teamperm_changes`)
+			} else {
+				// SQLite's REPLACE deletes the old row without firing
+				// DELETE triggers, and UPDATE OR REPLACE likewise.
+				stmts = append(stmts,
+					`INSERT OR REPLACE INTO teamperm_changes `+rows,
+					`REPLACE INTO teamperm_changes `+rows,
+					`UPDATE OR REPLACE teamperm_changes SET after = '{}' WHERE seq = 2`)
 			}
 			for _, stmt := range stmts {
 				_, err := s.DB().ExecContext(ctx, stmt)
