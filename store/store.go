@@ -1,8 +1,9 @@
 // Package store keeps what teamperm decides from, in the host's SQL
 // database: organisations with their plan and its revision, members'
 // settings with theirs, and an append-only log of every change. It runs on
-// SQLite (the embedded default, modernc.org/sqlite) and PostgreSQL (pgx),
-// through database/sql, with its schema as embedded migrations.
+// SQLite (the embedded default, github.com/ncruces/go-sqlite3) and
+// PostgreSQL (pgx), through database/sql, with its schema as embedded
+// migrations.
 //
 // A [Store] is a [teamperm.Loader]: hand it to [teamperm.NewCache], and
 // every request looks its member up in memory. Changes go through the
@@ -33,9 +34,9 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "github.com/jackc/pgx/v5/stdlib"       // registers "pgx"
+	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
 	"github.com/teamperm/teamperm"
-	_ "modernc.org/sqlite" // registers "sqlite"
 )
 
 // Errors of the store. Every error wraps one of them, a teamperm sentinel
@@ -129,8 +130,8 @@ func New(ctx context.Context, db *sql.DB, d teamperm.Dialect, opts Options) (*St
 // store. Close closes the database.
 func OpenSQLite(ctx context.Context, file string, opts Options) (*Store, error) {
 	dsn := "file:" + filepath.ToSlash(file) +
-		"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+		"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(wal)&_txlock=immediate"
+	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, err
 	}
