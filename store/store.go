@@ -34,8 +34,8 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"       // registers "pgx"
-	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	sqlite "github.com/ncruces/go-sqlite3/driver"
 	"github.com/teamperm/teamperm"
 )
 
@@ -128,10 +128,19 @@ func New(ctx context.Context, db *sql.DB, d teamperm.Dialect, opts Options) (*St
 // with foreign keys on, a busy timeout of ten seconds, the WAL journal
 // and transactions that take the write lock up front, and returns its
 // store. Close closes the database.
+//
+// The database is opened through github.com/ncruces/go-sqlite3 (pure Go),
+// whatever driver holds the database/sql name "sqlite3". Importing this
+// package registers that name for ncruces's driver, as importing the
+// driver itself does: a program that also links
+// github.com/mattn/go-sqlite3 (gorm.io/driver/sqlite does) panics at
+// start with "Register called twice for driver sqlite3" unless it is built
+// with -ldflags=-X=github.com/ncruces/go-sqlite3/driver.driverName= (no
+// name for ncruces's driver; OpenSQLite still works).
 func OpenSQLite(ctx context.Context, file string, opts Options) (*Store, error) {
 	dsn := "file:" + filepath.ToSlash(file) +
 		"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(wal)&_txlock=immediate"
-	db, err := sql.Open("sqlite3", dsn)
+	db, err := sqlite.Open(dsn)
 	if err != nil {
 		return nil, err
 	}

@@ -12,8 +12,8 @@ import (
 	"regexp"
 	"strings"
 
-	_ "github.com/jackc/pgx/v5/stdlib"       // registers "pgx"
-	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	sqlite "github.com/ncruces/go-sqlite3/driver"
 	"github.com/teamperm/teamperm"
 	tpstore "github.com/teamperm/teamperm/store"
 )
@@ -164,7 +164,7 @@ type querier interface {
 func OpenSQLite(file string) (*SQLStore, error) {
 	dsn := "file:" + filepath.ToSlash(file) +
 		"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(wal)&_txlock=immediate"
-	db, err := sql.Open("sqlite3", dsn)
+	db, err := sqlite.Open(dsn) // ncruces/go-sqlite3, whatever holds the name "sqlite3"
 	if err != nil {
 		return nil, err
 	}
