@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/ncruces/go-sqlite3/driver"
 	"github.com/teamperm/teamperm"
-	_ "modernc.org/sqlite"
 )
 
 // These tests prove that every engine makes teamperm's decisions, on
@@ -352,7 +352,7 @@ func TestRowFilters(t *testing.T) {
 	}
 	for name, pop := range map[string]*Population{"hand-picked": handPicked(t), "random": random} {
 		t.Run(name, func(t *testing.T) {
-			db, err := sql.Open("sqlite", ":memory:")
+			db, err := sql.Open("sqlite3", ":memory:")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -158,7 +158,7 @@ func BenchmarkDecide(b *testing.B) {
 // matches nothing.
 func verifyFilter(b *testing.B, pop *Population, m int, where string, ok bool, args ...any) {
 	b.Helper()
-	db, err := sql.Open("sqlite", ":memory:")
+	db, err := sql.Open("sqlite3", ":memory:")
 	if err != nil {
 		b.Fatal(err)
 	}

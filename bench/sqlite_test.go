@@ -15,9 +15,9 @@ import (
 )
 
 // The SQLite query benchmark: a million conversations in an embedded
-// SQLite database (modernc.org/sqlite, pure Go), built once per process in
-// a temporary directory and only when the benchmark runs. TestMain removes
-// it.
+// SQLite database (github.com/ncruces/go-sqlite3, pure Go), built once per
+// process in a temporary directory and only when the benchmark runs.
+// TestMain removes it.
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -78,7 +78,7 @@ func million(b *testing.B) *sql.DB {
 			return
 		}
 		path := filepath.Join(millionDir, "conversations.db")
-		db, err := sql.Open("sqlite", path)
+		db, err := sql.Open("sqlite3", path)
 		if err != nil {
 			millionErr = err
 			return

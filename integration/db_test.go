@@ -3,8 +3,8 @@
 // that Scope.Match keeps, that Member.Visible allows and that the reference
 // model (a copy of the root's reference_test.go) allows.
 //
-// SQLite (modernc.org/sqlite, pure Go) always runs. PostgreSQL runs when
-// TEAMPERM_POSTGRES_URL is set (a pgx URL), MariaDB or MySQL when
+// SQLite (github.com/ncruces/go-sqlite3, pure Go) always runs. PostgreSQL
+// runs when TEAMPERM_POSTGRES_URL is set (a pgx URL), MariaDB or MySQL when
 // TEAMPERM_MYSQL_URL is set (a go-sql-driver/mysql DSN); otherwise their
 // subtests skip (and fail when the variable CI is set, as in CI).
 // `source .ci/services.sh` starts both servers and sets both variables.
@@ -26,9 +26,9 @@ import (
 
 	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "github.com/ncruces/go-sqlite3/driver"
 	"github.com/teamperm/teamperm"
 	"github.com/teamperm/teamperm/internal/testenv"
-	_ "modernc.org/sqlite"
 )
 
 // An engine is one kind of database the tests run against.
@@ -40,7 +40,7 @@ type engine struct {
 }
 
 var engines = []engine{
-	{name: "sqlite", driver: "sqlite", dialect: teamperm.SQLite},
+	{name: "sqlite", driver: "sqlite3", dialect: teamperm.SQLite},
 	{name: "postgres", env: "TEAMPERM_POSTGRES_URL", driver: "pgx", dialect: teamperm.Postgres},
 	{name: "mysql", env: "TEAMPERM_MYSQL_URL", driver: "mysql", dialect: teamperm.MySQL},
 }

@@ -97,7 +97,7 @@ func openFuzzTable(t fataler) (*sql.DB, []fuzzRow) {
 		if ft.err != nil {
 			return
 		}
-		ft.db, ft.err = sql.Open("sqlite", "file:"+filepath.Join(ft.dir, "fuzz.db")+"?_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)")
+		ft.db, ft.err = sql.Open("sqlite3", "file:"+filepath.Join(ft.dir, "fuzz.db")+"?_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)")
 		if ft.err != nil {
 			return
 		}

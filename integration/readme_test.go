@@ -13,7 +13,7 @@ import (
 // snippet, verbatim between the markers, on a SQLite deals table.
 func TestREADMECheckingYourSchema(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "deals.db"))
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "deals.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

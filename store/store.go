@@ -1,8 +1,9 @@
 // Package store keeps what teamperm decides from, in the host's SQL
 // database: organisations with their plan and its revision, members'
 // settings with theirs, and an append-only log of every change. It runs on
-// SQLite (the embedded default, modernc.org/sqlite) and PostgreSQL (pgx),
-// through database/sql, with its schema as embedded migrations.
+// SQLite (the embedded default, github.com/ncruces/go-sqlite3) and
+// PostgreSQL (pgx), through database/sql, with its schema as embedded
+// migrations.
 //
 // A [Store] is a [teamperm.Loader]: hand it to [teamperm.NewCache], and
 // every request looks its member up in memory. Changes go through the
@@ -38,8 +39,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	sqlite "github.com/ncruces/go-sqlite3/driver"
 	"github.com/teamperm/teamperm"
-	_ "modernc.org/sqlite" // registers "sqlite"
 )
 
 // Errors of the store. Every error wraps one of them, a teamperm sentinel
@@ -131,10 +132,19 @@ func New(ctx context.Context, db *sql.DB, d teamperm.Dialect, opts Options) (*St
 // with foreign keys on, a busy timeout of ten seconds, the WAL journal
 // and transactions that take the write lock up front, and returns its
 // store. Close closes the database.
+//
+// The database is opened through github.com/ncruces/go-sqlite3 (pure Go),
+// whatever driver holds the database/sql name "sqlite3". Importing this
+// package registers that name for ncruces's driver, as importing the
+// driver itself does: a program that also links
+// github.com/mattn/go-sqlite3 (gorm.io/driver/sqlite does) panics at
+// start with "Register called twice for driver sqlite3" unless it is built
+// with -ldflags=-X=github.com/ncruces/go-sqlite3/driver.driverName= (no
+// name for ncruces's driver; OpenSQLite still works).
 func OpenSQLite(ctx context.Context, file string, opts Options) (*Store, error) {
 	dsn := "file:" + filepath.ToSlash(file) +
-		"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+		"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(wal)&_txlock=immediate"
+	db, err := sqlite.Open(dsn)
 	if err != nil {
 		return nil, err
 	}

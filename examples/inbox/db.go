@@ -13,9 +13,9 @@ import (
 	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	sqlite "github.com/ncruces/go-sqlite3/driver"
 	"github.com/teamperm/teamperm"
 	tpstore "github.com/teamperm/teamperm/store"
-	_ "modernc.org/sqlite" // registers "sqlite"
 )
 
 // schema is the service's schema, the same text on SQLite and PostgreSQL:
@@ -163,8 +163,8 @@ type querier interface {
 // Foreign keys are on; writers wait for each other instead of failing.
 func OpenSQLite(file string) (*SQLStore, error) {
 	dsn := "file:" + filepath.ToSlash(file) +
-		"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+		"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(wal)&_txlock=immediate"
+	db, err := sqlite.Open(dsn) // ncruces/go-sqlite3, whatever holds the name "sqlite3"
 	if err != nil {
 		return nil, err
 	}
