@@ -142,11 +142,19 @@ func New(ctx context.Context, db *sql.DB, d teamperm.Dialect, opts Options) (*St
 // with -ldflags=-X=github.com/ncruces/go-sqlite3/driver.driverName= (no
 // name for ncruces's driver; OpenSQLite still works).
 func OpenSQLite(ctx context.Context, file string, opts Options) (*Store, error) {
+	// The WAL journal is a property of the file: it is set once, below,
+	// not by every new connection (a connection that switches the journal
+	// while another process creates the same file fails at once with
+	// "database is locked", whatever the busy timeout).
 	dsn := "file:" + filepath.ToSlash(file) +
-		"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(wal)&_txlock=immediate"
+		"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
 	db, err := sqlite.Open(dsn)
 	if err != nil {
 		return nil, err
+	}
+	if err := walJournal(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: sqlite %s: %w", file, err)
 	}
 	s, err := New(ctx, db, teamperm.SQLite, opts)
 	if err != nil {
@@ -155,6 +163,30 @@ func OpenSQLite(ctx context.Context, file string, opts Options) (*Store, error) 
 	}
 	s.own = true
 	return s, nil
+}
+
+// walJournal puts the database in WAL mode. SQLite does not wait for its
+// busy timeout when two connections switch the journal of a new file at
+// once, so it tries again for up to ten seconds, as the timeout would.
+func walJournal(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		var mode string
+		err := db.QueryRowContext(ctx, `PRAGMA journal_mode = wal`).Scan(&mode)
+		switch {
+		case err == nil && strings.EqualFold(mode, "wal"):
+			return nil
+		case err == nil:
+			return fmt.Errorf("journal mode %q, want wal", mode)
+		case !strings.Contains(err.Error(), "locked") && !strings.Contains(err.Error(), "busy") || time.Now().After(deadline):
+			return fmt.Errorf("setting the WAL journal: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(wait):
+		}
+	}
 }
 
 // OpenPostgres opens the PostgreSQL database at url (a pgx connection

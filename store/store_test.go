@@ -505,3 +505,33 @@ func TestChangeLogAppendOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenSQLiteConcurrently: processes that start together on a new
+// SQLite file (here goroutines, each with its own pool) all open and
+// migrate it, and leave it in WAL mode.
+func TestOpenSQLiteConcurrently(t *testing.T) {
+	ctx := context.Background()
+	for round := range 5 {
+		path := filepath.Join(t.TempDir(), "teamperm.db")
+		errs := make(chan error, 6)
+		for range 6 {
+			go func() {
+				s, err := store.OpenSQLite(ctx, path, store.Options{})
+				if err == nil {
+					var mode string
+					err = s.DB().QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode)
+					if err == nil && mode != "wal" {
+						err = fmt.Errorf("journal mode %q, want wal", mode)
+					}
+					s.Close()
+				}
+				errs <- err
+			}()
+		}
+		for range 6 {
+			if err := <-errs; err != nil {
+				t.Errorf("round %d: %v", round, err)
+			}
+		}
+	}
+}
