@@ -189,6 +189,9 @@ func asError(err error) (*Error, bool) {
 	for err != nil {
 		switch x := err.(type) {
 		case *Error:
+			if x == nil { // a typed nil: no code, and nothing under it
+				return nil, false
+			}
 			if x.Code != "" {
 				return x, true
 			}
@@ -229,8 +232,12 @@ type Error struct {
 	Err error
 }
 
-// Error returns the underlying error's message.
+// Error returns the underlying error's message. A nil *Error (a typed nil
+// returned as an error) reads "teamperm: <nil>" and carries no code.
 func (e *Error) Error() string {
+	if e == nil {
+		return "teamperm: <nil>"
+	}
 	if e.Err == nil {
 		return "teamperm: " + string(e.Code)
 	}
@@ -238,7 +245,12 @@ func (e *Error) Error() string {
 }
 
 // Unwrap returns the underlying error.
-func (e *Error) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
 
 // coded wraps err with its code and the JSON Pointer of the value at
 // fault; the message stays err's.

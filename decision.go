@@ -247,10 +247,18 @@ type DecisionError struct {
 }
 
 // Error returns "teamperm: " and the decision's String.
-func (e *DecisionError) Error() string { return "teamperm: " + e.Decision.String() }
+func (e *DecisionError) Error() string {
+	if e == nil {
+		return "teamperm: <nil>"
+	}
+	return "teamperm: " + e.Decision.String()
+}
 
-// Unwrap returns [ErrNotFound] or [ErrForbidden].
+// Unwrap returns [ErrNotFound] or [ErrForbidden]; nil for a nil *DecisionError.
 func (e *DecisionError) Unwrap() error {
+	if e == nil { // a typed nil: not a decision, so neither sentinel
+		return nil
+	}
 	if e.Decision.v.outcome() == OutcomeNotFound {
 		return ErrNotFound
 	}

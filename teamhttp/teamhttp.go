@@ -170,7 +170,7 @@ func DecisionProblem(d teamperm.Decision) (Problem, bool) {
 // should answer 500 itself.
 func ProblemOf(err error) Problem {
 	var de *teamperm.DecisionError
-	if errors.As(err, &de) {
+	if errors.As(err, &de) && de != nil { // a typed nil is no decision
 		if p, ok := DecisionProblem(de.Decision); ok {
 			return p
 		}

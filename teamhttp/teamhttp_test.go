@@ -541,3 +541,18 @@ func TestDetailIsTeampermsOwn(t *testing.T) {
 		}
 	}
 }
+
+// TestTypedNilIsInternal: a nil *teamperm.Error or *teamperm.DecisionError
+// returned as an error (a host's mistake) is answered as an internal
+// error, alone or wrapped, and does not panic.
+func TestTypedNilIsInternal(t *testing.T) {
+	var coded *teamperm.Error
+	var decision *teamperm.DecisionError
+	for _, err := range []error{coded, decision, fmt.Errorf("host: %w", coded), fmt.Errorf("host: %w", decision)} {
+		rec := httptest.NewRecorder()
+		teamhttp.Error(rec, err)
+		if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "host") {
+			t.Errorf("Error(%#v) = %d %s, want a bare 500", err, rec.Code, rec.Body)
+		}
+	}
+}
