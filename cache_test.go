@@ -137,7 +137,8 @@ func twoMembers() *memDB {
 	return db
 }
 
-func mustMember(t testing.TB, c *teamperm.Cache, org, member teamperm.ID) *teamperm.Member {
+// mustMember is Cache.Member: the member asked for, or a failure.
+func mustMember(t fataler, c *teamperm.Cache, org, member teamperm.ID) *teamperm.Member {
 	t.Helper()
 	m, err := c.Member(context.Background(), org, member)
 	if err != nil {
@@ -1040,19 +1041,6 @@ func TestCacheIdleStatesGoFirst(t *testing.T) {
 	}
 }
 
-// lookup is Cache.Member for a rapid test: the member asked for, or a
-// failure.
-func lookup(t *rapid.T, c *teamperm.Cache, org, member teamperm.ID) *teamperm.Member {
-	m, err := c.Member(context.Background(), org, member)
-	if err != nil {
-		t.Fatalf("Member(%v, %v): %v", org, member, err)
-	}
-	if m.Organization() != org || m.ID() != member {
-		t.Fatalf("Member(%v, %v) returned member %v of %v", org, member, m.ID(), m.Organization())
-	}
-	return m
-}
-
 // TestCacheSecondChance: in a full cache, a member looked up since it was
 // loaded gets a second chance (the CLOCK policy of the Cache doc): the
 // member dropped to make room for another is one that nobody looked up,
@@ -1074,15 +1062,15 @@ func TestCacheSecondChance(t *testing.T) {
 		c := teamperm.NewCache(db, size)
 		order := rapid.Permutation(ids).Draw(t, "order")
 		for _, id := range order[:size] {
-			lookup(t, c, cacheOrg, id) // a miss: loaded
+			mustMember(t, c, cacheOrg, id) // a miss: loaded
 		}
 		used := map[teamperm.ID]bool{}
 		for range rapid.IntRange(0, 2*size).Draw(t, "lookups") {
 			id := rapid.SampledFrom(order[:size]).Draw(t, "used")
 			used[id] = true
-			lookup(t, c, cacheOrg, id) // a hit
+			mustMember(t, c, cacheOrg, id) // a hit
 		}
-		lookup(t, c, cacheOrg, order[size]) // a miss in a full cache
+		mustMember(t, c, cacheOrg, order[size]) // a miss in a full cache
 		if s := c.Stats(); s.Evictions != 1 || s.Entries != size {
 			t.Fatalf("after one miss in a full cache of %d: %d evictions, %d entries; want 1 and %d", size, s.Evictions, s.Entries, size)
 		}
@@ -1094,7 +1082,7 @@ func TestCacheSecondChance(t *testing.T) {
 				continue
 			}
 			before := db.loads.Load()
-			lookup(t, c, cacheOrg, id)
+			mustMember(t, c, cacheOrg, id)
 			if db.loads.Load() != before {
 				t.Fatalf("member %v, looked up since it was loaded, was dropped while %d members were not", id, size-len(used))
 			}
