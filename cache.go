@@ -138,10 +138,11 @@ type CacheStats struct {
 // recently used: a member looked up since the hand last passed it gets a
 // second chance). The trade-off: idle states are bounded and never cost
 // a member its place, but under pressure an organisation's newest state
-// is forgotten, as when its last member is evicted: the next load of one of its members sets it again, from
-// whatever the loader returns (so a host whose loader may lag behind a
-// client's own change passes that change's revisions to
-// [Cache.MemberAtLeast], which is exact whatever the cache forgot).
+// is forgotten, as when its last member is evicted: the next load of one
+// of its members sets it again, from whatever the loader returns (so a
+// host whose loader may lag behind a client's own change passes that
+// change's revisions to [Cache.MemberAtLeast], which is exact whatever
+// the cache forgot).
 // Oldest first, because the older the invalidation, the likelier a lagging
 // replica has caught up with it.
 //

@@ -399,14 +399,11 @@ func (d *jsonDecoder) str(what string) (jsonToken, error) {
 // names the value, quotes the literal (clipped) and gives the offset of
 // the first bad byte in the input.
 func (d *jsonDecoder) checkUTF8(what string, start, end int) error {
-	return checkUTF8(what, d.data[start:end], start, d.sentinel)
-}
-
-func checkUTF8(what string, lit []byte, offset int, sentinel error) error {
+	lit := d.data[start:end]
 	for i := 0; i < len(lit); {
 		r, n := utf8.DecodeRune(lit[i:])
 		if r == utf8.RuneError && n == 1 {
-			return fmt.Errorf("teamperm: %s: string %q is not valid UTF-8 at offset %d: %w", what, clip(lit), offset+i, sentinel)
+			return fmt.Errorf("teamperm: %s: string %q is not valid UTF-8 at offset %d: %w", what, clip(lit), start+i, d.sentinel)
 		}
 		i += n
 	}

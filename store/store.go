@@ -16,9 +16,10 @@
 // triggers refuse every UPDATE and DELETE of its entries, an INSERT that
 // would replace one, and TRUNCATE on PostgreSQL, whoever sends them. They
 // stop mistakes and careless code, not whoever may drop them (on SQLite,
-// whoever can write the file). After the commit it invalidates the process's own cache
-// ([Store.Subscribe]) and, on PostgreSQL, notifies every other process
-// (LISTEN/NOTIFY), whose [Listen] loop invalidates theirs.
+// whoever can write the file). After the commit it invalidates the
+// process's own cache ([Store.Subscribe]) and, on PostgreSQL, notifies
+// every other process (LISTEN/NOTIFY), whose [Listen] loop invalidates
+// theirs.
 //
 // This package is a separate module, so that teamperm itself stays free of
 // dependencies.
