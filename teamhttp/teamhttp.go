@@ -195,11 +195,15 @@ func ProblemOf(err error) Problem {
 }
 
 // codedError returns the *teamperm.Error whose code is err's (the first
-// in err's chain with a code, as teamperm.ErrorCode finds it), or nil.
+// in err's chain with a code, as teamperm.ErrorCode finds it), or nil. It
+// walks the chain as teamperm's own asError does, which is unexported.
 func codedError(err error) *teamperm.Error {
 	for err != nil {
 		switch x := err.(type) {
 		case *teamperm.Error:
+			if x == nil { // a typed nil: no code, as for ErrorCode
+				return nil
+			}
 			if x.Code != "" {
 				return x
 			}
