@@ -174,16 +174,22 @@ func TestAllowedSetMembership(t *testing.T) {
 
 // TestLargeSetsOfOneKindHideTheOthers builds sets beyond the scanned size
 // of a single kind and probes with keys of the other kinds that share the
-// set's values as far as kinds can: IntID(7) against "7", "" against 0.
+// set's values as far as kinds can: IntID(7) against "7", "" against 0,
+// a UUID against the text of its 16 bytes.
 func TestLargeSetsOfOneKindHideTheOthers(t *testing.T) {
-	var ints, strs, uuids []teamperm.ID
+	var ints, strs, uuids, uuidBytes []teamperm.ID
 	for i := range 12 {
+		u := [16]byte{15: byte(i)}
 		ints = append(ints, teamperm.IntID(int64(i)))
 		strs = append(strs, teamperm.StringID(fmt.Sprint(i)))
-		uuids = append(uuids, teamperm.UUIDID([16]byte{15: byte(i)}))
+		uuids = append(uuids, teamperm.UUIDID(u))
+		uuidBytes = append(uuidBytes, teamperm.StringID(string(u[:])))
 	}
 	strs = append(strs, teamperm.StringID(""))
-	sets := map[string][]teamperm.ID{"ints": ints, "strings": strs, "uuids": uuids}
+	sets := map[string][]teamperm.ID{
+		"ints": ints, "strings": strs, "uuids": uuids, "uuid bytes as text": uuidBytes,
+		"uuids and their bytes as text": append(slices.Clone(uuids[:6]), uuidBytes[:6]...),
+	}
 	for name, allowed := range sets {
 		for _, size := range []int{1, 8, 9, len(allowed)} {
 			allowed := allowed[:size]

@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"slices"
+	"strings"
 	"sync/atomic"
 )
 
@@ -435,25 +436,74 @@ func (m *Member) createdFor(r *Record) bool {
 }
 
 // idSet is an immutable list of IDs in the settings' order, indexed: a
-// few are scanned, more are hashed (one open-addressing table per kind of
-// key), so membership costs about the same for 1 and for 100,000 IDs. It
-// never holds the zero ID, so has(zero) is false (NULL matches nothing).
-// It is two words, so that a member without long lists stays small.
+// few are scanned, more are hashed (one open-addressing table for integer
+// keys, one for text and UUID keys), so membership costs about the same
+// for 1 and for 100,000 IDs. It never holds the zero ID, so has(zero) is
+// false (NULL matches nothing). It is small, so that a member without
+// long lists stays small.
 type idSet struct {
-	ids   []ID        // the IDs; nil for a long list of integers (large.ints)
-	large *largeIDSet // the index of more than idSetSmall IDs
+	ids   []ID        // a short list; nil for a long one
+	large *largeIDSet // a list of more than idSetSmall IDs
 }
 
-// largeIDSet indexes a long list of IDs. A list of integers only is kept
-// as integers, a quarter of the memory and nothing for the garbage
-// collector to scan; its IDs are made on first use, which only Scope and
-// ApplyEdits have.
+// largeIDSet is a long list of IDs, indexed. It is kept without a
+// pointer per ID, so that the garbage collector has nothing to scan in
+// it: a list of integers only as integers (a quarter of the memory of
+// IDs), a list with text or UUID keys as [textKeys]. Its IDs are made on
+// first use, which only Scope and ApplyEdits have.
 type largeIDSet struct {
-	ints  hashSet[int64]
-	strs  hashSet[string] // text keys
-	uuids hashSet[string] // the 16 bytes of UUIDs
-	order []int64         // a list of integers only, in order
+	ints  intSet
+	text  textSet   // the text and UUID keys, by their place in keys
+	order []int64   // a list of integers only, in order
+	keys  *textKeys // a list with text or UUID keys
 	made  atomic.Pointer[[]ID]
+}
+
+// textKeys is a list of IDs, some of them text or UUID keys, in a form
+// without pointers but one: the keys' bytes, copied end to end.
+type textKeys struct {
+	kinds []idKind
+	nums  []int64 // the integer keys, 0 for the others; nil if there are none
+	ends  []int   // ID i's bytes are bytes[ends[i-1]:ends[i]], from 0 for i = 0
+	bytes string
+}
+
+// newTextKeys copies ids, whose keys have size bytes in all.
+func newTextKeys(ids []ID, size int) *textKeys {
+	k := &textKeys{kinds: make([]idKind, len(ids)), ends: make([]int, len(ids))}
+	var b strings.Builder
+	b.Grow(size)
+	for i := range ids {
+		k.kinds[i] = ids[i].kind
+		if ids[i].n != 0 {
+			if k.nums == nil {
+				k.nums = make([]int64, len(ids))
+			}
+			k.nums[i] = ids[i].n
+		}
+		b.WriteString(ids[i].s)
+		k.ends[i] = b.Len()
+	}
+	k.bytes = b.String()
+	return k
+}
+
+// key returns the bytes of ID i: its text, or the 16 bytes of its UUID.
+func (k *textKeys) key(i int) string {
+	start := 0
+	if i > 0 {
+		start = k.ends[i-1]
+	}
+	return k.bytes[start:k.ends[i]]
+}
+
+// id returns ID i, sharing k's bytes.
+func (k *textKeys) id(i int) ID {
+	id := ID{kind: k.kinds[i], s: k.key(i)}
+	if k.nums != nil {
+		id.n = k.nums[i]
+	}
+	return id
 }
 
 const idSetSmall = 8
@@ -468,8 +518,7 @@ func (s *idSet) index(ids []ID) int {
 	}
 	large, bad := newLargeIDSet(ids) // it keeps nothing of ids
 	s.large = large
-	if large.strs.nonEmpty || large.uuids.nonEmpty || bad >= 0 {
-		s.ids = slices.Clone(ids)
+	if large.keys != nil || bad >= 0 {
 		return bad
 	}
 	large.order = make([]int64, len(ids))
@@ -480,27 +529,30 @@ func (s *idSet) index(ids []ID) int {
 }
 
 // newLargeIDSet indexes ids and returns the index of the first ID that is
-// zero or repeats an earlier one (-1 if none).
+// zero or repeats an earlier one (-1 if none). A list with other than
+// integer keys is copied ([largeIDSet.keys]); a list of integers is not
+// (its caller keeps the order, if it wants it).
 func newLargeIDSet(ids []ID) (*largeIDSet, int) {
 	var n [4]int // by kind
+	size := 0    // of the text and UUID keys
 	for i := range ids {
 		n[ids[i].kind]++
+		size += len(ids[i].s)
 	}
 	s := &largeIDSet{
-		ints:  makeHashSet[int64](n[idInt]),
-		strs:  makeHashSet[string](n[idString]),
-		uuids: makeHashSet[string](n[idUUID]),
+		ints: makeIntSet(n[idInt]),
+		text: makeTextSet(n[idString] + n[idUUID]),
+	}
+	if n[idInt] < len(ids) {
+		s.keys = newTextKeys(ids, size)
 	}
 	for i := range ids {
-		id := &ids[i]
 		var added bool
-		switch id.kind {
+		switch ids[i].kind {
 		case idInt:
-			added = s.ints.add(id.n)
-		case idString:
-			added = s.strs.add(id.s)
-		case idUUID:
-			added = s.uuids.add(id.s)
+			added = s.ints.add(ids[i].n)
+		case idString, idUUID:
+			added = s.text.add(s.keys, i)
 		}
 		if !added { // a repeat, or the zero ID
 			return s, i
@@ -521,72 +573,75 @@ func (s *idSet) has(id ID) bool {
 	switch id.kind {
 	case idInt:
 		return s.large.ints.has(id.n)
-	case idString:
-		return s.large.strs.has(id.s)
-	case idUUID:
-		return s.large.uuids.has(id.s)
+	case idString, idUUID:
+		return s.large.text.has(s.large.keys, id)
 	}
 	return false
 }
 
 func (s *idSet) len() int {
-	if s.ids == nil && s.large != nil {
-		return len(s.large.order)
+	switch {
+	case s.large == nil:
+		return len(s.ids)
+	case s.large.keys != nil:
+		return len(s.large.keys.kinds)
 	}
-	return len(s.ids)
+	return len(s.large.order)
 }
 
 // list returns the IDs in order; the caller must not modify them.
 func (s *idSet) list() []ID {
-	if s.ids != nil || s.large == nil {
+	if s.large == nil {
 		return s.ids
 	}
 	l := s.large
 	if p := l.made.Load(); p != nil {
 		return *p
 	}
-	ids := make([]ID, len(l.order))
-	for i, n := range l.order {
-		ids[i] = IntID(n)
+	var ids []ID
+	if l.keys != nil {
+		ids = make([]ID, len(l.keys.kinds))
+		for i := range ids {
+			ids[i] = l.keys.id(i)
+		}
+	} else {
+		ids = make([]ID, len(l.order))
+		for i, n := range l.order {
+			ids[i] = IntID(n)
+		}
 	}
 	l.made.CompareAndSwap(nil, &ids)
 	return *l.made.Load()
 }
 
-// hashSet is an immutable open-addressing hash set, at most half full,
-// with linear probing. The hash is hash/maphash with a seed drawn for each
-// set, so IDs crafted to collide (a hostile host user choosing instance
-// IDs) cannot be crafted: the expected probe length stays short for any
-// input, and a lookup is one hash and usually one or two loads. The table
-// has exactly twice as many slots as the set was made for; a hash picks
-// its slot by multiplying, not masking, so any size works.
-type hashSet[K int64 | string] struct {
-	slots    []K // free slots hold the zero K, so make clears them
+// intSet is an immutable open-addressing hash set of integers, at most
+// half full, with linear probing. The hash is hash/maphash with a seed
+// drawn for each set, so IDs crafted to collide (a hostile host user
+// choosing instance IDs) cannot be crafted: the expected probe length
+// stays short for any input, and a lookup is one hash and usually one or
+// two loads. The table has exactly twice as many slots as the set was
+// made for; a hash picks its slot by multiplying, not masking, so any
+// size works.
+type intSet struct {
+	slots    []int64 // free slots hold 0, so make clears them
 	seed     maphash.Seed
-	hasZero  bool // the set holds the zero K itself
+	hasZero  bool // the set holds 0 itself
 	nonEmpty bool
 }
 
-// intSet is the set of integer keys.
-type intSet = hashSet[int64]
-
-// makeHashSet returns an empty set with room for n keys.
-func makeHashSet[K int64 | string](n int) hashSet[K] {
+// makeIntSet returns an empty set with room for n integers.
+func makeIntSet(n int) intSet {
 	if n == 0 {
-		return hashSet[K]{}
+		return intSet{}
 	}
-	return hashSet[K]{slots: make([]K, 2*n), seed: maphash.MakeSeed()}
+	return intSet{slots: make([]int64, 2*n), seed: maphash.MakeSeed()}
 }
 
-// makeIntSet returns an empty set with room for n integers.
-func makeIntSet(n int) intSet { return makeHashSet[int64](n) }
-
-// add inserts k, which must fit (makeHashSet's n), and reports whether it
+// add inserts k, which must fit (makeIntSet's n), and reports whether it
 // was new.
-func (s *hashSet[K]) add(k K) bool {
+func (s *intSet) add(k int64) bool {
 	s.nonEmpty = true
-	var zero K
-	if k == zero {
+	if k == 0 {
 		added := !s.hasZero
 		s.hasZero = true
 		return added
@@ -595,7 +650,7 @@ func (s *hashSet[K]) add(k K) bool {
 		switch s.slots[i] {
 		case k:
 			return false
-		case zero:
+		case 0:
 			s.slots[i] = k
 			return true
 		}
@@ -606,28 +661,96 @@ func (s *hashSet[K]) add(k K) bool {
 }
 
 // slot is where the probe for k starts: the hash scaled to the table.
-func (s *hashSet[K]) slot(k K) int {
+func (s *intSet) slot(k int64) int {
 	hi, _ := bits.Mul64(maphash.Comparable(s.seed, k), uint64(len(s.slots)))
 	return int(hi)
 }
 
-func (s *hashSet[K]) has(k K) bool {
+func (s *intSet) has(k int64) bool {
 	if !s.nonEmpty {
 		return false
 	}
-	var zero K
-	if k == zero {
+	if k == 0 {
 		return s.hasZero
 	}
 	for i := s.slot(k); ; {
 		switch s.slots[i] {
 		case k:
 			return true
-		case zero:
+		case 0:
 			return false
 		}
 		if i++; i == len(s.slots) {
 			i = 0
+		}
+	}
+}
+
+// textSet indexes the text and UUID keys of a list ([textKeys]) by their
+// place in it: an open-addressing table like [intSet]'s (seeded, at most
+// half full, linear probing), whose entries are 32 bits of a key's hash
+// and its place in the list plus one (0 is a free slot). A probe compares
+// the hash bits first, so it reads a key's bytes only for a likely match,
+// and the table holds no pointers: nothing for the garbage collector to
+// scan and no write barrier while it is built. A list cannot hold 2^32
+// IDs (that is 128 GiB of them), so a place fits in 32 bits.
+type textSet struct {
+	slots []uint64
+	seed  maphash.Seed
+}
+
+// makeTextSet returns an empty set with room for n keys.
+func makeTextSet(n int) textSet {
+	if n == 0 {
+		return textSet{}
+	}
+	return textSet{slots: make([]uint64, 2*n), seed: maphash.MakeSeed()}
+}
+
+// add inserts ID i of k, a text or UUID key, which must fit (makeTextSet's
+// n), and reports whether it was new: whether no ID of k added before is
+// the same.
+func (s *textSet) add(k *textKeys, i int) bool {
+	key := k.key(i)
+	h := maphash.String(s.seed, key)
+	for j := s.slot(h); ; {
+		e := s.slots[j]
+		switch {
+		case e == 0:
+			s.slots[j] = h<<32 | uint64(i+1)
+			return true
+		case e>>32 == h&0xffffffff && k.kinds[uint32(e)-1] == k.kinds[i] && k.key(int(uint32(e)-1)) == key:
+			return false
+		}
+		if j++; j == len(s.slots) {
+			j = 0
+		}
+	}
+}
+
+// slot is where the probe for the hash h starts: h scaled to the table.
+// The entries keep the low 32 bits of h, which the scaling hardly uses.
+func (s *textSet) slot(h uint64) int {
+	hi, _ := bits.Mul64(h, uint64(len(s.slots)))
+	return int(hi)
+}
+
+// has reports whether id is one of the keys of k that s indexes.
+func (s *textSet) has(k *textKeys, id ID) bool {
+	if len(s.slots) == 0 {
+		return false
+	}
+	h := maphash.String(s.seed, id.s)
+	for j := s.slot(h); ; {
+		e := s.slots[j]
+		switch {
+		case e == 0:
+			return false
+		case e>>32 == h&0xffffffff && k.kinds[uint32(e)-1] == id.kind && k.key(int(uint32(e)-1)) == id.s:
+			return true
+		}
+		if j++; j == len(s.slots) {
+			j = 0
 		}
 	}
 }
