@@ -477,14 +477,30 @@ func (r *renderer) list(name string, exact bool, vals []any) {
 		r.ident(name)
 	}
 	r.b = append(r.b, " IN ("...)
-	for i, v := range vals {
-		if i > 0 {
-			r.b = append(r.b, ", "...)
+	if r.d == Postgres {
+		for i, v := range vals {
+			if i > 0 {
+				r.b = append(r.b, ", "...)
+			}
+			r.arg(v)
 		}
-		r.arg(v)
+	} else if len(vals) > 0 {
+		// ? placeholders: the values and the text are appended in bulk,
+		// what makes a long set cheap where there is no array parameter
+		// (MySQL).
+		r.args = append(r.args, vals...)
+		for n := len(vals); n > 0; {
+			k := min(n, len(placeholders)/3)
+			r.b = append(r.b, placeholders[:3*k]...)
+			n -= k
+		}
+		r.b = r.b[:len(r.b)-2] // the last ", "
 	}
 	r.b = append(r.b, ')')
 }
+
+// placeholders is "?, " many times over, for [renderer.list].
+var placeholders = strings.Repeat("?, ", 256)
 
 // The encodings of a large set as one bind value.
 const (
