@@ -152,6 +152,55 @@ func BenchmarkDecide(b *testing.B) {
 	}
 }
 
+// lookupOnly does what teamperm's Decide does around the decision, and
+// no decision: it looks the member up by key, parses the permission and,
+// for a record check, builds the record. It is not an engine (it does not
+// decide); BenchmarkDecideFloor times it to show what the API shape costs
+// before any engine decides.
+type lookupOnly struct {
+	members map[string]*teamperm.Member
+}
+
+func (l *lookupOnly) Decide(r Request) (teamperm.Outcome, error) {
+	m := l.members[r.Member]
+	p, err := teamperm.ParsePermission(r.Permission)
+	if err != nil || m == nil {
+		return teamperm.OutcomeForbidden, err
+	}
+	if r.Record != nil {
+		rec := r.Record.Record()
+		if unassigned(&rec) {
+			return teamperm.OutcomeNotFound, nil
+		}
+	}
+	return teamperm.Outcome(p%2 + 1), nil
+}
+
+// unassigned keeps the record lookupOnly builds from being optimised
+// away, on the stack as in teamperm's Decide.
+//
+//go:noinline
+func unassigned(r *teamperm.Record) bool { return r.Assignee.IsZero() }
+
+// BenchmarkDecideFloor times BenchmarkDecide's teamperm requests without
+// the decision: the member's lookup by key in the host's map, the
+// permission's parse and the record's construction, through the same
+// interface call. Subtracted from BenchmarkDecide's teamperm rows it
+// gives the decision's share; against the peers' rows it bounds the
+// ratio any engine could reach through this API.
+func BenchmarkDecideFloor(b *testing.B) {
+	f := getFixture(b)
+	l := &lookupOnly{members: NewTeamperm(f.pop).members}
+	for _, check := range []struct {
+		name string
+		reqs []Request
+	}{{"permission", f.permissions}, {"conversation", f.records}} {
+		b.Run("check="+check.name, func(b *testing.B) {
+			decideLoop(b, l, check.reqs)
+		})
+	}
+}
+
 // verifyFilter fails b unless the row filter where (with args) selects
 // exactly the conversations around member m that teamperm's Visible
 // admits, in an in-memory SQLite database. ok false is a filter that
