@@ -1,9 +1,11 @@
 package teamperm_test
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/teamperm/teamperm"
@@ -204,5 +206,40 @@ func TestLargeSetsOfOneKindHideTheOthers(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLongKeysInLargeSets: text keys of 16 MiB and more (which an indexed
+// set finds another way than shorter ones) next to short keys stored after
+// them, probed with keys that share their length, or all their bytes but
+// the last, or that are their prefixes.
+func TestLongKeysInLargeSets(t *testing.T) {
+	const long = 1<<24 - 1
+	a := strings.Repeat("a", long+1)
+	var allowed []teamperm.ID
+	for i := range 6 {
+		allowed = append(allowed, teamperm.IntID(int64(i+1)))
+	}
+	allowed = append(allowed, teamperm.StringID(a[:long]), teamperm.StringID(a), teamperm.StringID("x"), teamperm.UUIDID([16]byte{1}))
+	m := mustCompile(t, keysOrg, teamperm.Settings{Member: teamperm.IntID(5), Role: teamperm.RoleAdmin, Instances: teamperm.Only(allowed...)})
+	probes := []teamperm.ID{
+		teamperm.StringID(a[:long-1]), teamperm.StringID(a[:long]), teamperm.StringID(a),
+		teamperm.StringID(a[:long-1] + "b"), teamperm.StringID(a + "a"), teamperm.StringID(a[:long] + "b"),
+		teamperm.StringID("x"), teamperm.StringID("a"), teamperm.StringID(""), teamperm.UUIDID([16]byte{1}),
+	}
+	for _, k := range probes {
+		want := slices.Contains(allowed, k)
+		r := teamperm.Record{Kind: teamperm.KindContact, Organization: keysOrg.ID, Instance: k}
+		s, _ := k.Str()
+		if got := m.Visible(r).Allowed(); got != want {
+			t.Errorf("Visible(instance of %d bytes) = %v, want %v", len(s), got, want)
+		}
+		if got := m.Scope(r.Kind).Match(&r); got != want {
+			t.Errorf("Scope.Match(instance of %d bytes) = %v, want %v", len(s), got, want)
+		}
+	}
+	dup := append(slices.Clone(allowed), teamperm.StringID(a[:long]))
+	if _, err := teamperm.Compile(keysOrg, teamperm.Settings{Member: teamperm.IntID(5), Role: teamperm.RoleAdmin, Instances: teamperm.Only(dup...)}); !errors.Is(err, teamperm.ErrInvalidSettings) {
+		t.Errorf("a 16 MiB key listed twice: %v, want ErrInvalidSettings", err)
 	}
 }
