@@ -686,46 +686,25 @@ func (s *intSet) has(k int64) bool {
 	}
 }
 
-// textSet indexes the text and UUID keys of a list ([textKeys]): an
-// open-addressing table like [intSet]'s (seeded, at most half full,
-// linear probing) of [textSlot]s, which say where a key's bytes are, so
-// that a lookup reads the table and then the key, nothing between. A
-// probe compares 56 bits of the hash and the kind first, so it reads a
-// key's bytes only for a match. The table holds no pointers: nothing for
-// the garbage collector to scan and no write barrier while it is built.
+// textSet indexes the text and UUID keys of a list ([textKeys]) by their
+// place in it: an open-addressing table like [intSet]'s (seeded, at most
+// half full, linear probing), whose entries are 32 bits of a key's hash
+// and its place in the list plus one (0 is a free slot). A probe compares
+// the hash bits first, so it reads a key's bytes only for a likely match,
+// and the table holds no pointers: nothing for the garbage collector to
+// scan and no write barrier while it is built. A list cannot hold 2^32
+// IDs (that is 128 GiB of them), so a place fits in 32 bits.
 type textSet struct {
-	slots []textSlot
+	slots []uint64
 	seed  maphash.Seed
 }
-
-// A textSlot is one key of a textSet. A key of longKey bytes or more, or
-// starting beyond 2^40 bytes (1 TiB) of keys, is found through its place
-// in the list instead.
-type textSlot struct {
-	tag uint64 // the hash with its low byte replaced by the key's kind; 0 is a free slot
-	loc uint64 // start<<24 | length, or place<<24 | longKey
-}
-
-const longKey = 1<<24 - 1
 
 // makeTextSet returns an empty set with room for n keys.
 func makeTextSet(n int) textSet {
 	if n == 0 {
 		return textSet{}
 	}
-	return textSet{slots: make([]textSlot, 2*n), seed: maphash.MakeSeed()}
-}
-
-// tag is the tag of a key of kind k with hash h: never 0, for k is not.
-func tag(h uint64, k idKind) uint64 { return h&^0xff | uint64(k) }
-
-// keyAt returns the key at loc (a [textSlot]'s).
-func (k *textKeys) keyAt(loc uint64) string {
-	if n := loc & longKey; n != longKey {
-		start := loc >> 24
-		return k.bytes[start : start+n]
-	}
-	return k.key(int(loc >> 24))
+	return textSet{slots: make([]uint64, 2*n), seed: maphash.MakeSeed()}
 }
 
 // add inserts ID i of k, a text or UUID key, which must fit (makeTextSet's
@@ -734,19 +713,13 @@ func (k *textKeys) keyAt(loc uint64) string {
 func (s *textSet) add(k *textKeys, i int) bool {
 	key := k.key(i)
 	h := maphash.String(s.seed, key)
-	t := tag(h, k.kinds[i])
-	start := k.ends[i] - len(key)
-	loc := uint64(start)<<24 | uint64(len(key))
-	if len(key) >= longKey || start >= 1<<40 {
-		loc = uint64(i)<<24 | longKey
-	}
 	for j := s.slot(h); ; {
-		e := &s.slots[j]
+		e := s.slots[j]
 		switch {
-		case e.tag == 0:
-			*e = textSlot{tag: t, loc: loc}
+		case e == 0:
+			s.slots[j] = h<<32 | uint64(i+1)
 			return true
-		case e.tag == t && k.keyAt(e.loc) == key:
+		case e>>32 == h&0xffffffff && k.kinds[uint32(e)-1] == k.kinds[i] && k.key(int(uint32(e)-1)) == key:
 			return false
 		}
 		if j++; j == len(s.slots) {
@@ -756,6 +729,7 @@ func (s *textSet) add(k *textKeys, i int) bool {
 }
 
 // slot is where the probe for the hash h starts: h scaled to the table.
+// The entries keep the low 32 bits of h, which the scaling hardly uses.
 func (s *textSet) slot(h uint64) int {
 	hi, _ := bits.Mul64(h, uint64(len(s.slots)))
 	return int(hi)
@@ -767,13 +741,12 @@ func (s *textSet) has(k *textKeys, id ID) bool {
 		return false
 	}
 	h := maphash.String(s.seed, id.s)
-	t := tag(h, id.kind)
 	for j := s.slot(h); ; {
-		e := &s.slots[j]
+		e := s.slots[j]
 		switch {
-		case e.tag == 0:
+		case e == 0:
 			return false
-		case e.tag == t && k.keyAt(e.loc) == id.s:
+		case e>>32 == h&0xffffffff && k.kinds[uint32(e)-1] == id.kind && k.key(int(uint32(e)-1)) == id.s:
 			return true
 		}
 		if j++; j == len(s.slots) {

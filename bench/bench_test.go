@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -480,8 +481,14 @@ func BenchmarkScaleInstances(b *testing.B) {
 				}
 				recs := make([]teamperm.Record, numRequests)
 				for i := range recs {
+					// The record's key as loaded from a row: its own
+					// copy, not the string the member was compiled from.
+					inst := ids[(i*7919)%n]
+					if str, ok := inst.Str(); ok {
+						inst = teamperm.StringID(strings.Clone(str))
+					}
 					recs[i] = teamperm.Record{Kind: teamperm.KindConversation, Organization: org.ID,
-						Instance: ids[(i*7919)%n], Assignee: s.Member}
+						Instance: inst, Assignee: s.Member}
 					if !m.EvaluateRecord(teamperm.ChatAssign, recs[i]).Allowed() {
 						b.Fatal("not allowed")
 					}
