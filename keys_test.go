@@ -209,10 +209,10 @@ func TestLargeSetsOfOneKindHideTheOthers(t *testing.T) {
 	}
 }
 
-// TestLongKeysInLargeSets: text keys of 16 MiB and more (which an indexed
-// set finds another way than shorter ones) next to short keys stored after
-// them, probed with keys that share their length, or all their bytes but
-// the last, or that are their prefixes.
+// TestLongKeysInLargeSets: text keys of 16 MiB and more in an indexed
+// set, next to short keys stored after them, probed with keys that share
+// their length, or all their bytes but the last, or that are their
+// prefixes.
 func TestLongKeysInLargeSets(t *testing.T) {
 	const long = 1<<24 - 1
 	a := strings.Repeat("a", long+1)

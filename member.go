@@ -453,14 +453,14 @@ type idSet struct {
 // first use, which only Scope and ApplyEdits have.
 type largeIDSet struct {
 	ints  intSet
-	text  textSet   // the text and UUID keys, by their place in keys
-	order []int64   // a list of integers only, in order
-	keys  *textKeys // a list with text or UUID keys
+	text  textSet  // the text and UUID keys, by their place in keys
+	order []int64  // a list of integers only, in order
+	keys  textKeys // a list with text or UUID keys; zero for a list of integers
 	made  atomic.Pointer[[]ID]
 }
 
-// textKeys is a list of IDs, some of them text or UUID keys, in a form
-// without pointers but one: the keys' bytes, copied end to end.
+// textKeys is a list of IDs, some of them text or UUID keys, with no
+// pointer per ID: the keys' bytes are copied end to end into one string.
 type textKeys struct {
 	kinds []idKind
 	nums  []int64 // the integer keys, 0 for the others; nil if there are none
@@ -469,8 +469,8 @@ type textKeys struct {
 }
 
 // newTextKeys copies ids, whose keys have size bytes in all.
-func newTextKeys(ids []ID, size int) *textKeys {
-	k := &textKeys{kinds: make([]idKind, len(ids)), ends: make([]int, len(ids))}
+func newTextKeys(ids []ID, size int) textKeys {
+	k := textKeys{kinds: make([]idKind, len(ids)), ends: make([]int, len(ids))}
 	var b strings.Builder
 	b.Grow(size)
 	for i := range ids {
@@ -518,7 +518,7 @@ func (s *idSet) index(ids []ID) int {
 	}
 	large, bad := newLargeIDSet(ids) // it keeps nothing of ids
 	s.large = large
-	if large.keys != nil || bad >= 0 {
+	if large.keys.kinds != nil || bad >= 0 {
 		return bad
 	}
 	large.order = make([]int64, len(ids))
@@ -552,7 +552,7 @@ func newLargeIDSet(ids []ID) (*largeIDSet, int) {
 		case idInt:
 			added = s.ints.add(ids[i].n)
 		case idString, idUUID:
-			added = s.text.add(s.keys, i)
+			added = s.text.add(&s.keys, i)
 		}
 		if !added { // a repeat, or the zero ID
 			return s, i
@@ -574,7 +574,7 @@ func (s *idSet) has(id ID) bool {
 	case idInt:
 		return s.large.ints.has(id.n)
 	case idString, idUUID:
-		return s.large.text.has(s.large.keys, id)
+		return s.large.text.has(&s.large.keys, id)
 	}
 	return false
 }
@@ -583,7 +583,7 @@ func (s *idSet) len() int {
 	switch {
 	case s.large == nil:
 		return len(s.ids)
-	case s.large.keys != nil:
+	case s.large.keys.kinds != nil:
 		return len(s.large.keys.kinds)
 	}
 	return len(s.large.order)
@@ -599,7 +599,7 @@ func (s *idSet) list() []ID {
 		return *p
 	}
 	var ids []ID
-	if l.keys != nil {
+	if l.keys.kinds != nil {
 		ids = make([]ID, len(l.keys.kinds))
 		for i := range ids {
 			ids[i] = l.keys.id(i)
