@@ -243,3 +243,85 @@ func TestLongKeysInLargeSets(t *testing.T) {
 		t.Errorf("a 16 MiB key listed twice: %v, want ErrInvalidSettings", err)
 	}
 }
+
+// scopeIn returns the values of the first In on field in f.
+func scopeIn(f teamperm.Filter, field teamperm.Field) ([]teamperm.ID, bool) {
+	switch f := f.(type) {
+	case teamperm.In:
+		return f.Values, f.Field == field
+	case teamperm.And:
+		for _, g := range f {
+			if v, ok := scopeIn(g, field); ok {
+				return v, true
+			}
+		}
+	case teamperm.Or:
+		for _, g := range f {
+			if v, ok := scopeIn(g, field); ok {
+				return v, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// TestScopeCarriesTheList: the scope of a member restricted to a list of
+// instances or pipelines (any length, any mix of key kinds) holds exactly
+// the list, in the settings' order: what SQL binds and edits read back.
+func TestScopeCarriesTheList(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(2, 40).Draw(t, "n")
+		var list []teamperm.ID
+		for len(list) < n {
+			id := keyGen().Draw(t, "id")
+			if !id.IsZero() && !slices.Contains(list, id) {
+				list = append(list, id)
+			}
+		}
+		admin := mustCompile(t, keysOrg, teamperm.Settings{Member: teamperm.IntID(5), Role: teamperm.RoleAdmin, Instances: teamperm.Only(list...)})
+		if got, ok := scopeIn(admin.Scope(teamperm.KindContact).Filter(), teamperm.FieldInstance); !ok || !slices.Equal(got, list) {
+			t.Fatalf("the contact scope's instances are %v, %v; want %v", got, ok, list)
+		}
+		rep := mustCompile(t, keysOrg, teamperm.Settings{Member: teamperm.IntID(6), Role: teamperm.RoleMember, Pipelines: teamperm.Only(list...)})
+		if got, ok := scopeIn(rep.Scope(teamperm.KindDeal).Filter(), teamperm.FieldPipeline); !ok || !slices.Equal(got, list) {
+			t.Fatalf("the deal scope's pipelines are %v, %v; want %v", got, ok, list)
+		}
+	})
+}
+
+// TestCompileAllocsOfLongLists pins how a list is kept: up to eight IDs
+// are copied and scanned; above eight, integers only cost the member, its index, the index's table and
+// the list; text or UUID keys the member, the index, its table, the keys'
+// kinds, ends and bytes; both kinds together both tables and the
+// integers' values too.
+func TestCompileAllocsOfLongLists(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ids  func(i int) teamperm.ID
+		want float64
+	}{
+		{"integers", func(i int) teamperm.ID { return teamperm.IntID(int64(i + 1)) }, 4},
+		{"text", func(i int) teamperm.ID { return teamperm.StringID(fmt.Sprint("k", i)) }, 6},
+		{"text and integers", func(i int) teamperm.ID {
+			if i%2 == 0 {
+				return teamperm.IntID(int64(i + 1))
+			}
+			return teamperm.StringID(fmt.Sprint("k", i))
+		}, 8},
+	} {
+		for _, n := range []int{8, 9, 1000} {
+			ids := make([]teamperm.ID, n)
+			for i := range ids {
+				ids[i] = tt.ids(i)
+			}
+			want := tt.want
+			if n <= 8 {
+				want = 2 // the member and its copy of the list, scanned
+			}
+			s := teamperm.Settings{Member: teamperm.IntID(5), Role: teamperm.RoleAdmin, Instances: teamperm.Only(ids...)}
+			if got := testing.AllocsPerRun(20, func() { mustCompile(t, keysOrg, s) }); got != want {
+				t.Errorf("%s, %d: Compile allocates %v times, want %v", tt.name, n, got, want)
+			}
+		}
+	}
+}

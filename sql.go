@@ -469,7 +469,8 @@ func allUTF8(vals []any) bool {
 }
 
 // list writes name IN (values), with the column as [renderer.exact]
-// writes it when exact.
+// writes it when exact. There are at least two values (inColumn writes
+// fewer otherwise).
 func (r *renderer) list(name string, exact bool, vals []any) {
 	if exact {
 		r.exact(name)
@@ -484,23 +485,23 @@ func (r *renderer) list(name string, exact bool, vals []any) {
 			}
 			r.arg(v)
 		}
-	} else if len(vals) > 0 {
+	} else {
 		// ? placeholders: the values and the text are appended in bulk,
-		// what makes a long set cheap where there is no array parameter
+		// which makes a long set cheap where there is no array parameter
 		// (MySQL).
 		r.args = append(r.args, vals...)
-		for n := len(vals); n > 0; {
-			k := min(n, len(placeholders)/3)
-			r.b = append(r.b, placeholders[:3*k]...)
+		r.b = append(r.b, '?')
+		for n := len(vals) - 1; n > 0; {
+			k := min(n, len(morePlaceholders)/3)
+			r.b = append(r.b, morePlaceholders[:3*k]...)
 			n -= k
 		}
-		r.b = r.b[:len(r.b)-2] // the last ", "
 	}
 	r.b = append(r.b, ')')
 }
 
-// placeholders is "?, " many times over, for [renderer.list].
-var placeholders = strings.Repeat("?, ", 256)
+// morePlaceholders is ", ?" many times over, for [renderer.list].
+var morePlaceholders = strings.Repeat(", ?", 256)
 
 // The encodings of a large set as one bind value.
 const (

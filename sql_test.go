@@ -568,3 +568,56 @@ func TestAppendSQLMixedKeysOfAMember(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLListSizes renders an In of n integer keys on one column, for
+// sizes around the renderer's chunks of placeholders, after two host
+// arguments: the fragment is (column IN (...)) with one placeholder per key
+// (numbered on from $3 in PostgreSQL's own form), and the bind values are
+// the host's, then the keys in order. Lists long enough for an array
+// parameter take it in PostgreSQL and SQLite, so they are checked in
+// MySQL and PostgreSQL's ? form only.
+func TestSQLListSizes(t *testing.T) {
+	m := teamperm.Mapping{SingleTenant: true, Instance: teamperm.IntColumn("instance")}
+	for _, n := range []int{2, 3, 31, 255, 256, 257, 258, 512, 513, 1000} {
+		keys := make([]teamperm.ID, n)
+		for i := range keys {
+			keys[i] = teamperm.IntID(int64(1000 + i))
+		}
+		f := teamperm.In{Field: teamperm.FieldInstance, Values: keys}
+		for _, d := range dialects {
+			host := []any{"h1", "h2"}
+			frag, args, err := teamperm.AppendSQL(nil, host, d, m, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(frag), "ANY(") || strings.Contains(string(frag), "json_each") {
+				continue // an array parameter: TestAppendSQLLargeSetsAllocate
+			}
+			var want strings.Builder
+			q := `"instance"`
+			if d == teamperm.MySQL {
+				q = "`instance`"
+			}
+			want.WriteString("(" + q + " IN (")
+			for i := range n {
+				if i > 0 {
+					want.WriteString(", ")
+				}
+				if d == teamperm.Postgres {
+					want.WriteString("$" + strconv.Itoa(i+3))
+				} else {
+					want.WriteString("?")
+				}
+			}
+			want.WriteString("))")
+			wantArgs := []any{"h1", "h2"}
+			for _, k := range keys {
+				n, _ := k.Int()
+				wantArgs = append(wantArgs, n)
+			}
+			if string(frag) != want.String() || !slices.Equal(args, wantArgs) {
+				t.Errorf("%v, %d keys: got %.80s... (%d bytes) with %d values; want %.80s... (%d bytes) with %d", d, n, frag, len(frag), len(args), want.String(), want.Len(), len(wantArgs))
+			}
+		}
+	}
+}
