@@ -59,8 +59,10 @@ type restrictions struct {
 //
 // Compile copies what it needs from s; the caller may reuse s. It costs
 // well under a microsecond for typical settings and allocates once (the
-// Member); allowed instances or pipelines beyond eight are indexed in a
-// hash table, at a few tens of nanoseconds per ID (BenchmarkCompileGrowth).
+// Member), or twice with up to eight allowed instances or pipelines (their
+// copy). Longer lists are indexed in hash tables, at a few tens of
+// nanoseconds per ID and a fixed number of allocations whatever the length
+// (BenchmarkCompileGrowth).
 func Compile(org Organization, s Settings) (*Member, error) {
 	if err := validateKey("organization", org.ID); err != nil {
 		if verr := s.Validate(); verr != nil {
