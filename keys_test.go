@@ -133,6 +133,19 @@ func checkVisible(t fataler, m *teamperm.Member, r teamperm.Record, want bool) {
 	}
 }
 
+// distinctKeys draws between lo and hi distinct non-zero keys of any kind.
+func distinctKeys(t *rapid.T, lo, hi int) []teamperm.ID {
+	n := rapid.IntRange(lo, hi).Draw(t, "n")
+	var keys []teamperm.ID
+	for len(keys) < n {
+		id := keyGen().Draw(t, "key")
+		if !id.IsZero() && !slices.Contains(keys, id) {
+			keys = append(keys, id)
+		}
+	}
+	return keys
+}
+
 // TestAllowedSetMembership: a member limited to a set of instances or
 // pipelines, of any size (scanned up to 8 keys, indexed beyond) and any
 // mix of key kinds, sees a record exactly when one of its keys equals an
@@ -140,14 +153,7 @@ func checkVisible(t fataler, m *teamperm.Member, r teamperm.Record, want bool) {
 // text keys, and the reverse, however large the set.
 func TestAllowedSetMembership(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		n := rapid.IntRange(0, 40).Draw(t, "n")
-		var allowed []teamperm.ID
-		for len(allowed) < n {
-			id := keyGen().Draw(t, "allowed")
-			if !id.IsZero() && !slices.Contains(allowed, id) {
-				allowed = append(allowed, id)
-			}
-		}
+		allowed := distinctKeys(t, 0, 40)
 		admin := mustCompile(t, keysOrg, teamperm.Settings{Member: teamperm.IntID(5), Role: teamperm.RoleAdmin, Instances: teamperm.Only(allowed...)})
 		rep := mustCompile(t, keysOrg, teamperm.Settings{Member: teamperm.IntID(6), Role: teamperm.RoleMember, Pipelines: teamperm.Only(allowed...)})
 		probes := append(keyPool(), allowed...)
@@ -250,16 +256,18 @@ func scopeIn(f teamperm.Filter, field teamperm.Field) ([]teamperm.ID, bool) {
 	case teamperm.In:
 		return f.Values, f.Field == field
 	case teamperm.And:
-		for _, g := range f {
-			if v, ok := scopeIn(g, field); ok {
-				return v, true
-			}
-		}
+		return firstIn([]teamperm.Filter(f), field)
 	case teamperm.Or:
-		for _, g := range f {
-			if v, ok := scopeIn(g, field); ok {
-				return v, true
-			}
+		return firstIn([]teamperm.Filter(f), field)
+	}
+	return nil, false
+}
+
+// firstIn is scopeIn of the first of fs that has an In on field.
+func firstIn(fs []teamperm.Filter, field teamperm.Field) ([]teamperm.ID, bool) {
+	for _, g := range fs {
+		if v, ok := scopeIn(g, field); ok {
+			return v, true
 		}
 	}
 	return nil, false
@@ -270,14 +278,7 @@ func scopeIn(f teamperm.Filter, field teamperm.Field) ([]teamperm.ID, bool) {
 // the list, in the settings' order: what SQL binds and edits read back.
 func TestScopeCarriesTheList(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		n := rapid.IntRange(2, 40).Draw(t, "n")
-		var list []teamperm.ID
-		for len(list) < n {
-			id := keyGen().Draw(t, "id")
-			if !id.IsZero() && !slices.Contains(list, id) {
-				list = append(list, id)
-			}
-		}
+		list := distinctKeys(t, 2, 40)
 		admin := mustCompile(t, keysOrg, teamperm.Settings{Member: teamperm.IntID(5), Role: teamperm.RoleAdmin, Instances: teamperm.Only(list...)})
 		if got, ok := scopeIn(admin.Scope(teamperm.KindContact).Filter(), teamperm.FieldInstance); !ok || !slices.Equal(got, list) {
 			t.Fatalf("the contact scope's instances are %v, %v; want %v", got, ok, list)

@@ -478,30 +478,9 @@ func (r *renderer) list(name string, exact bool, vals []any) {
 		r.ident(name)
 	}
 	r.b = append(r.b, " IN ("...)
-	if r.d == Postgres {
-		for i, v := range vals {
-			if i > 0 {
-				r.b = append(r.b, ", "...)
-			}
-			r.arg(v)
-		}
-	} else {
-		// ? placeholders: the values and the text are appended in bulk,
-		// which makes a long set cheap where there is no array parameter
-		// (MySQL).
-		r.args = append(r.args, vals...)
-		r.b = append(r.b, '?')
-		for n := len(vals) - 1; n > 0; {
-			k := min(n, len(morePlaceholders)/3)
-			r.b = append(r.b, morePlaceholders[:3*k]...)
-			n -= k
-		}
-	}
+	r.argList(vals)
 	r.b = append(r.b, ')')
 }
-
-// morePlaceholders is ", ?" many times over, for [renderer.list].
-var morePlaceholders = strings.Repeat(", ?", 256)
 
 // The encodings of a large set as one bind value.
 const (
@@ -655,12 +634,40 @@ func (r *renderer) ident(name string) {
 	r.b = append(r.b, q)
 }
 
+// numbered reports whether placeholders are numbered ($1) rather than ?.
+func (r *renderer) numbered() bool { return r.d == Postgres }
+
 func (r *renderer) arg(v any) {
 	r.args = append(r.args, v)
-	if r.d == Postgres {
+	if r.numbered() {
 		r.b = append(r.b, '$')
 		r.b = strconv.AppendInt(r.b, int64(len(r.args)), 10)
 		return
 	}
 	r.b = append(r.b, '?')
 }
+
+// argList binds vals (at least one), writing their placeholders separated
+// by ", ". ? placeholders are appended in bulk, values and text, which
+// makes a long set cheap where there is no array parameter (MySQL).
+func (r *renderer) argList(vals []any) {
+	if r.numbered() {
+		for i, v := range vals {
+			if i > 0 {
+				r.b = append(r.b, ", "...)
+			}
+			r.arg(v)
+		}
+		return
+	}
+	r.args = append(r.args, vals...)
+	r.b = append(r.b, '?')
+	for n := len(vals) - 1; n > 0; {
+		k := min(n, len(morePlaceholders)/3)
+		r.b = append(r.b, morePlaceholders[:3*k]...)
+		n -= k
+	}
+}
+
+// morePlaceholders is ", ?" many times over, for [renderer.argList].
+var morePlaceholders = strings.Repeat(", ?", 256)
